@@ -1,0 +1,3 @@
+from fineplan.cli.main import run
+
+run()

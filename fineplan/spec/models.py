@@ -1,0 +1,257 @@
+"""Pydantic models of the spec language. Frozen, `extra="forbid"`: unknown keys are errors with "did you mean"."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+DatasetFormat = Literal["chat", "preference", "reinforcement"]
+Method = Literal["supervised", "dpo", "reinforcement"]
+TrainingType = Literal["standard", "global", "developer"]
+DeploymentTypeName = Literal[
+    "developer", "standard", "global_standard", "data_zone_standard", "provisioned", "global_provisioned"
+]
+VersionUpgrade = Literal["no_auto_upgrade", "once_new_default_version_available", "once_current_version_expired"]
+Auto = Literal["auto"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- shared
+
+
+class Lifecycle(Strict):
+    """Guards on how fineplan may change a resource."""
+
+    prevent_destroy: bool = Field(False, description="Refuse any plan that would delete or replace this resource.")
+    ignore_changes: tuple[str, ...] = Field(
+        (), description="Spec attributes whose differences from the remote object are ignored (e.g. capacity)."
+    )
+
+
+class JobRef(Strict):
+    """A reference to the fine-tuned model a FineTuningJob produces (known after it trains)."""
+
+    job: str = Field(pattern=NAME_PATTERN)
+
+
+class DatasetRef(Strict):
+    """A reference to one part of a Dataset. Without `split`, a split dataset gives its train part to
+    `training_data` and its validation part to `validation_data`."""
+
+    dataset: str = Field(pattern=NAME_PATTERN)
+    split: Literal["train", "validation"] | None = None
+
+
+# ---------------------------------------------------------------- Dataset
+
+
+class Transform(Strict):
+    """Convert raw rows into the dataset's format before validation and upload."""
+
+    from_: Literal["prompt_response", "prompt_completion", "preference"] = Field(alias="from")
+    prompt_field: str = "prompt"
+    response_field: str | None = Field(None, description="prompt_response: the field holding the answer.")
+    completion_field: str | None = Field(None, description="prompt_completion: the field holding the answer.")
+    chosen_field: str = Field("chosen", description="preference: the preferred answer's field.")
+    rejected_field: str = Field("rejected", description="preference: the non-preferred answer's field.")
+    system_message: str | None = None
+
+
+class Split(Strict):
+    """A deterministic train/validation split, stable when rows are appended."""
+
+    validation: float = Field(gt=0.0, lt=1.0, description="Share of rows that go to validation.")
+    seed: int = 0
+
+
+class DatasetSpec(Strict):
+    path: str = Field(description="JSONL file relative to the project root (never outside it).")
+    format: DatasetFormat = "chat"
+    transform: Transform | None = None
+    split: Split | None = None
+
+
+# ---------------------------------------------------------------- FineTuningJob
+
+HyperValue = int | float | str
+
+
+class Hyperparameters(Strict):
+    n_epochs: int | Auto | None = None
+    batch_size: int | Auto | None = None
+    learning_rate_multiplier: float | Auto | None = None
+    beta: float | Auto | None = None
+    l2_multiplier: float | Auto | None = None
+    reasoning_effort: Literal["default", "low", "medium", "high"] | None = None
+    compute_multiplier: float | Auto | None = None
+    eval_interval: int | Auto | None = None
+    eval_samples: int | Auto | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class FineTuningJobSpec(Strict):
+    base_model: str | JobRef = Field(description="A catalog base model, or {job: NAME} to stack on a job's result.")
+    method: Method = "supervised"
+    training_data: str | DatasetRef
+    validation_data: str | DatasetRef | None = None
+    hyperparameters: Hyperparameters = Hyperparameters()
+    training_type: TrainingType = "global"
+    suffix: str | None = None
+    seed: int | None = Field(None, ge=0, le=2147483647)
+    grader: dict[str, Any] | None = Field(None, description="RFT grader, exactly as Azure takes it.")
+    grader_file: str | None = Field(None, description="RFT grader JSON file, relative to the project root.")
+    response_format: dict[str, Any] | None = Field(None, description="RFT JSON-schema response format.")
+    response_format_file: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict, description="Extra job metadata (fineplan adds its own).")
+
+    @model_validator(mode="after")
+    def _one_grader_source(self) -> FineTuningJobSpec:
+        if self.grader is not None and self.grader_file is not None:
+            raise ValueError("give either grader or grader_file, not both")
+        if self.response_format is not None and self.response_format_file is not None:
+            raise ValueError("give either response_format or response_format_file, not both")
+        return self
+
+
+# ---------------------------------------------------------------- Deployment
+
+
+class Gate(Strict):
+    """Deploy only when the job's final metrics pass every given bound."""
+
+    max_train_loss: float | None = None
+    max_valid_loss: float | None = None
+    min_train_token_accuracy: float | None = None
+    min_valid_token_accuracy: float | None = None
+    min_valid_reward: float | None = None
+
+
+class DeploymentSpec(Strict):
+    model: str | JobRef = Field(description="A base model name, or {job: NAME} for a job's fine-tuned model.")
+    type: DeploymentTypeName = "standard"
+    capacity: int = Field(1, ge=1)
+    rai_policy: str | None = None
+    version_upgrade: VersionUpgrade = "no_auto_upgrade"
+    gate: Gate | None = None
+    account: str | None = Field(None, description="Deploy into this account of the target instead of its default.")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- documents
+
+
+class _Resource(Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Lower-case DNS label, unique per kind.")
+    lifecycle: Lifecycle = Lifecycle()
+    schema_: str | None = Field(None, alias="$schema", description="Optional JSON Schema hint for editors.")
+
+
+class Dataset(_Resource):
+    kind: Literal["Dataset"]
+    spec: DatasetSpec
+
+
+class FineTuningJob(_Resource):
+    kind: Literal["FineTuningJob"]
+    spec: FineTuningJobSpec
+
+
+class Deployment(_Resource):
+    kind: Literal["Deployment"]
+    spec: DeploymentSpec
+
+
+Resource = Annotated[Dataset | FineTuningJob | Deployment, Field(discriminator="kind")]
+KINDS: dict[str, type[_Resource]] = {"Dataset": Dataset, "FineTuningJob": FineTuningJob, "Deployment": Deployment}
+ADDRESS_PREFIX = {"Dataset": "dataset", "FineTuningJob": "job", "Deployment": "deployment"}
+
+
+def address_of(kind: str, name: str) -> str:
+    return f"{ADDRESS_PREFIX[kind]}.{name}"
+
+
+# ---------------------------------------------------------------- fineplan.yaml
+
+
+class LocalTarget(Strict):
+    type: Literal["local"] = "local"
+    speed: float | None = Field(None, gt=0, description="Emulator time factor (default: quickstart-friendly).")
+    account: str = "local"
+    subscription_id: str = "00000000-0000-0000-0000-000000000000"
+    resource_group: str = "fineplan-local"
+
+
+class AzureTarget(Strict):
+    type: Literal["azure"]
+    subscription_id: str
+    resource_group: str
+    account: str
+    endpoint: str = Field(description="https://<account>.openai.azure.com or a Foundry endpoint.")
+    api_key_env: str | None = Field(None, description="Name of an env var holding an API key (never the key).")
+    api_version: str = "2025-04-01-preview"
+    management_endpoint: str = "https://management.azure.com"
+    accounts: dict[str, str] = Field(
+        default_factory=dict, description="Extra accounts deployments may name: account -> resource group."
+    )
+
+    @field_validator("endpoint", "management_endpoint")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return v.rstrip("/")
+
+
+Target = Annotated[LocalTarget | AzureTarget, Field(discriminator="type")]
+
+
+class LocalState(Strict):
+    backend: Literal["local"] = "local"
+    path: str | None = Field(None, description="Default: .fineplan/state/<target>.json")
+
+
+class BlobState(Strict):
+    backend: Literal["azure_blob"]
+    account_url: str | None = None
+    connection_string_env: str | None = Field(None, description="Name of an env var with a connection string.")
+    container: str
+    key: str | None = Field(None, description="Blob name; default <project>/<target>.json")
+
+
+StateSettings = Annotated[LocalState | BlobState, Field(discriminator="backend")]
+
+
+class LintSettings(Strict):
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+class Policy(Strict):
+    max_training_cost_usd: float | None = Field(None, ge=0)
+
+
+class Prices(Strict):
+    training_per_1m_tokens: dict[str, float] = Field(default_factory=dict)
+    rft_per_hour: dict[str, float] = Field(default_factory=dict)
+    hosting_per_hour: dict[str, float] = Field(default_factory=dict)
+    ptu_per_hour: float | None = None
+
+
+class ProjectSettings(Strict):
+    project: str = Field("fineplan", pattern=NAME_PATTERN)
+    specs: tuple[str, ...] = ("specs/**/*.yaml",)
+    default_target: str = "local"
+    targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget()})
+    state: StateSettings = LocalState()
+    prices: Prices = Prices()
+    lint: LintSettings = LintSettings()
+    policy: Policy = Policy()
+    schema_: str | None = Field(None, alias="$schema")
