@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
@@ -46,6 +46,20 @@ class DatasetRef(Strict):
 
     dataset: str = Field(pattern=NAME_PATTERN)
     split: Literal["train", "validation"] | None = None
+
+
+def _name_or_ref(value: Any) -> str:
+    # Pick the union member by input shape so errors speak about the member the user meant.
+    return "by-ref" if isinstance(value, dict | BaseModel) else "by-name"
+
+
+ModelOrJob = Annotated[
+    Annotated[str, Tag("by-name")] | Annotated[JobRef, Tag("by-ref")], Discriminator(_name_or_ref)
+]
+DatasetOrRef = Annotated[
+    Annotated[str, Field(pattern=NAME_PATTERN), Tag("by-name")] | Annotated[DatasetRef, Tag("by-ref")],
+    Discriminator(_name_or_ref),
+]
 
 
 # ---------------------------------------------------------------- Dataset
@@ -98,10 +112,10 @@ class Hyperparameters(Strict):
 
 
 class FineTuningJobSpec(Strict):
-    base_model: str | JobRef = Field(description="A catalog base model, or {job: NAME} to stack on a job's result.")
+    base_model: ModelOrJob = Field(description="A catalog base model, or {job: NAME} to stack on a job's result.")
     method: Method = "supervised"
-    training_data: str | DatasetRef
-    validation_data: str | DatasetRef | None = None
+    training_data: DatasetOrRef
+    validation_data: DatasetOrRef | None = None
     hyperparameters: Hyperparameters = Hyperparameters()
     training_type: TrainingType = "global"
     suffix: str | None = None
@@ -135,7 +149,7 @@ class Gate(Strict):
 
 
 class DeploymentSpec(Strict):
-    model: str | JobRef = Field(description="A base model name, or {job: NAME} for a job's fine-tuned model.")
+    model: ModelOrJob = Field(description="A base model name, or {job: NAME} for a job's fine-tuned model.")
     type: DeploymentTypeName = "standard"
     capacity: int = Field(1, ge=1)
     rai_policy: str | None = None

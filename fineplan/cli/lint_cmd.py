@@ -1,0 +1,64 @@
+"""`fineplan lint`: every rule, including datasets; text, json, sarif or github output."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from fineplan.cli.common import context, write
+from fineplan.diagnostics import Diagnostic, has_errors
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("lint", help="check specs, compatibility, datasets and policy")
+    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    p.add_argument("--list-rules", action="store_true", help="list every rule and exit")
+    p.add_argument("--explain", metavar="CODE", help="show a rule's documentation and exit")
+    p.add_argument("--no-datasets", action="store_true", help="skip reading dataset files")
+    p.set_defaults(handler=run)
+
+
+def _renderer(fmt: str, ctx_root: object) -> Callable[[list[Diagnostic]], str]:
+    if fmt == "json":
+        from fineplan.render.diagnostics_json import render_json
+
+        return render_json
+    if fmt == "sarif":
+        from fineplan.render.sarif import render_sarif
+
+        return render_sarif
+    if fmt == "github":
+        from fineplan.render.github import render_github
+
+        return render_github
+    from pathlib import Path
+
+    from fineplan.render.diagnostics_text import render_diagnostics, summary_line
+
+    def text(diags: list[Diagnostic]) -> str:
+        body = render_diagnostics(diags, Path(str(ctx_root))) if diags else ""
+        return body if has_errors(diags) else body + summary_line(diags) + "\n"
+
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    from fineplan.lint.registry import all_rules, get_rule
+
+    if args.list_rules:
+        for r in all_rules():
+            write(f"{r.code}  {r.severity.value:<7}  {r.name:<34} {r.summary()}\n")
+        return 0
+    if args.explain:
+        rule = get_rule(args.explain)
+        if rule is None:
+            write(f"Unknown rule {args.explain}. See `fineplan lint --list-rules`.\n")
+            return 1
+        write(f"{rule.code} {rule.name} ({rule.severity.value})\n\n{rule.docs()}\n")
+        return 0
+    ctx = context(args)
+    diags = ctx.lint(datasets=not args.no_datasets)
+    write(_renderer(args.format, ctx.root)(diags))
+    failed = has_errors(diags) or (args.strict and bool(diags))
+    return 1 if failed else 0

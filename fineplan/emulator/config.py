@@ -1,0 +1,133 @@
+"""The emulator's knobs and their documented defaults.
+
+Precedence everywhere: explicit argument / CLI flag, then environment (FINEPLAN_EMULATOR_SPEED,
+FINEPLAN_EMULATOR_FAULTS), then `emulator.yaml` in the data dir (quota, page size, durations), then the defaults
+below. Durations are *simulated* seconds; the speed factor divides them into real seconds.
+
+Account quota (per account and SKU, in the SKU's capacity unit: thousands of tokens per minute, or PTUs for
+provisioned SKUs) defaults to DEFAULT_QUOTA. Azure's real quotas vary by subscription and region; these are
+generous but finite so that InsufficientQuota can be reached on purpose, e.g. with `emulator.yaml`:
+
+    quota: {GlobalStandard: 50}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from fineplan.errors import ConfigError
+
+SPEED_ENV = "FINEPLAN_EMULATOR_SPEED"
+FAULTS_ENV = "FINEPLAN_EMULATOR_FAULTS"
+OVERRIDES_FILE = "emulator.yaml"
+
+# Simulated time runs this many times faster than real time unless told otherwise: the quickstart's SFT then DPO
+# jobs (≈ 25 chat examples, 3 epochs; ≈ 270 simulated seconds each) take ≈ 18 s in total, with a few visible
+# steps each, and a deployment create (60 simulated seconds) takes 2 s.
+DEFAULT_SPEED = 30.0
+
+DEFAULT_QUOTA: Mapping[str, int] = {
+    "standard": 300,
+    "globalstandard": 1000,
+    "datazonestandard": 500,
+    "developertier": 500,
+    "provisionedmanaged": 100,
+    "globalprovisionedmanaged": 100,
+    "datazoneprovisionedmanaged": 100,
+    "globalbatch": 1000,
+    "datazonebatch": 1000,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    """Simulated seconds each step takes (divided by the speed factor at run time)."""
+
+    file_processing: float = 20.0
+    job_queue: float = 60.0
+    job_startup: float = 60.0
+    epoch_min: float = 30.0
+    training_tokens_per_second: float = 100.0
+    rft_slowdown: float = 4.0  # RFT samples and grades: the same data takes longer per epoch
+    job_finalize: float = 60.0
+    deployment_create: float = 60.0
+    deployment_update: float = 30.0
+    deployment_delete: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorConfig:
+    speed: float = DEFAULT_SPEED
+    api_key: str | None = None
+    faults: str | None = None
+    quota: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTA))
+    durations: Durations = field(default_factory=Durations)
+    deployment_page_size: int = 100
+    data_list_default_limit: int = 20
+    data_list_max_limit: int = 10_000
+    location: str = "local"
+    # Polling hint (real milliseconds) sent on in-flight operations; the SDKs would otherwise wait 30 s.
+    max_retry_after_ms: int = 1000
+
+    def __post_init__(self) -> None:
+        if not self.speed > 0:
+            raise ConfigError(f"emulator speed must be > 0, got {self.speed}")
+
+    def quota_for(self, sku: str) -> int:
+        return int(self.quota.get(sku.lower(), 0))
+
+    def with_quota(self, overrides: Mapping[str, int]) -> EmulatorConfig:
+        merged = dict(self.quota)
+        merged.update({k.lower(): int(v) for k, v in overrides.items()})
+        return replace(self, quota=merged)
+
+
+def resolve_speed(explicit: float | None) -> float:
+    if explicit is not None:
+        return float(explicit)
+    raw = os.environ.get(SPEED_ENV)
+    if raw:
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{SPEED_ENV} must be a number, got {raw!r}") from exc
+    return DEFAULT_SPEED
+
+
+def resolve_faults(explicit: str | None) -> str | None:
+    return explicit if explicit is not None else (os.environ.get(FAULTS_ENV) or None)
+
+
+def load_overrides(config: EmulatorConfig, data_dir: Path) -> EmulatorConfig:
+    """Apply `emulator.yaml` from the data dir, if present (quota, deployment_page_size, durations)."""
+    path = data_dir / OVERRIDES_FILE
+    if not path.is_file():
+        return config
+    import yaml
+
+    raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping")
+    return apply_overrides(config, raw, source=str(path))
+
+
+def apply_overrides(config: EmulatorConfig, raw: Mapping[str, Any], *, source: str = "overrides") -> EmulatorConfig:
+    known = {"quota", "deployment_page_size", "durations"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{source}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
+    if "quota" in raw:
+        config = config.with_quota(dict(raw["quota"]))
+    if "deployment_page_size" in raw:
+        config = replace(config, deployment_page_size=int(raw["deployment_page_size"]))
+    if "durations" in raw:
+        names = {f.name for f in fields(Durations)}
+        bad = set(raw["durations"]) - names
+        if bad:
+            raise ConfigError(f"{source}: unknown durations {sorted(bad)}")
+        config = replace(config, durations=replace(config.durations, **{k: float(v) for k, v in raw["durations"].items()}))
+    return config

@@ -1,0 +1,155 @@
+"""The emulator's SQLite store (WAL): one database file under the data dir, safe for concurrent clients.
+
+Each server thread gets its own connection. Writers take `BEGIN IMMEDIATE`, so the read-modify-write steps of the
+lazy simulation never interleave, even across processes sharing a data dir (an embedded run and
+`fineplan emulator serve`). Objects are stored as JSON documents beside the few columns queries need.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+DB_FILE = "emulator.sqlite3"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    purpose TEXT NOT NULL,
+    ready_at REAL NOT NULL,
+    doc BLOB NOT NULL,
+    outcome BLOB NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    active INTEGER NOT NULL,
+    fine_tuned_model TEXT,
+    doc BLOB NOT NULL,
+    sim BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_active ON jobs(active);
+CREATE INDEX IF NOT EXISTS jobs_model ON jobs(fine_tuned_model);
+CREATE TABLE IF NOT EXISTS job_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_events_job ON job_events(job_id, seq);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkpoints_job ON checkpoints(job_id, seq);
+CREATE INDEX IF NOT EXISTS checkpoints_model ON checkpoints(model);
+CREATE TABLE IF NOT EXISTS accounts (
+    key TEXT PRIMARY KEY,
+    subscription TEXT NOT NULL,
+    resource_group TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deployments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    capacity INTEGER NOT NULL,
+    fine_tuned INTEGER NOT NULL,
+    expires_at REAL,
+    doc BLOB NOT NULL,
+    UNIQUE(account, name)
+);
+CREATE TABLE IF NOT EXISTS operations (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    deployment TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    done_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    pending BLOB
+);
+CREATE INDEX IF NOT EXISTS operations_account ON operations(account, status);
+"""
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj)
+
+
+def loads(raw: bytes | str) -> Any:
+    return orjson.loads(raw)
+
+
+class Store:
+    """Owns the database file; hands each thread its own connection."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / DB_FILE
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        conn = self._connect()
+        conn.executescript(_SCHEMA)  # idempotent DDL, each statement atomic
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise RuntimeError("emulator store is closed")
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def read(self) -> sqlite3.Connection:
+        """A connection for single-statement reads (autocommit; WAL readers never block writers)."""
+        return self._connect()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested use joins the outer transaction."""
+        conn = self._connect()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass

@@ -1,0 +1,1 @@
+"""A small generic DAG and its construction from a Project."""

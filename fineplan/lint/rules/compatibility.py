@@ -1,0 +1,521 @@
+"""FP3xx: model / method / training type / deployment SKU compatibility, read from the packaged catalog."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from fineplan.catalog import load_catalog
+from fineplan.diagnostics import Diagnostic, Severity
+from fineplan.lint.model_resolution import deployment_model, job_model_info
+from fineplan.lint.rule import ProjectRule
+from fineplan.spec.models import Dataset, Deployment, FineTuningJob, JobRef
+from fineplan.spec.project import Project, ResourceEntry, dataset_name
+from fineplan.spec.pydantic_errors import did_you_mean
+
+
+def _jobs(project: Project) -> Iterator[tuple[ResourceEntry, FineTuningJob]]:
+    for e in project.jobs():
+        assert isinstance(e.resource, FineTuningJob)
+        yield e, e.resource
+
+
+def _deployments(project: Project) -> Iterator[tuple[ResourceEntry, Deployment]]:
+    for e in project.deployments():
+        assert isinstance(e.resource, Deployment)
+        yield e, e.resource
+
+
+class UnknownBaseModel(ProjectRule):
+    """The base model is not in fineplan's model catalog.
+
+    What it does
+        Checks `base_model` (when it is a name) against the packaged catalog, with a "did you mean".
+    Why
+        Fine-tuning needs the exact, versioned model name (e.g. `gpt-4.1-mini-2025-04-14`); a typo fails late.
+    Example
+        `base_model: gpt-4.1-mini` → Did you mean "gpt-4.1-mini-2025-04-14"?
+    """
+
+    code = "FP301"
+    name = "unknown-base-model"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, job in _jobs(project):
+            base = job.spec.base_model
+            if isinstance(base, str) and catalog.model(base) is None:
+                hint = did_you_mean(base, list(catalog.models))
+                yield self.diag(
+                    f"Base model {base!r} is not in the model catalog (as of {catalog.as_of})"
+                    + (f". {hint}" if hint else ""),
+                    e.location("spec", "base_model"),
+                    "Known base models: " + ", ".join(catalog.models),
+                )
+
+
+class MethodNotSupported(ProjectRule):
+    """The base model does not support the fine-tuning method.
+
+    What it does
+        Checks `method` against the catalog's methods for the (root) base model, following stacked jobs.
+    Why
+        e.g. DPO is not available on gpt-4o-mini, and o4-mini only takes reinforcement fine-tuning.
+    Example
+        `base_model: gpt-4o-mini-2024-07-18` with `method: dpo`.
+    """
+
+    code = "FP302"
+    name = "method-not-supported"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, job in _jobs(project):
+            info = job_model_info(project, catalog, job)
+            if info and job.spec.method not in info.methods:
+                yield self.diag(
+                    f"{info.name} does not support {job.spec.method} fine-tuning",
+                    e.location("spec", "method"),
+                    f"{info.name} supports: {', '.join(info.methods)}",
+                )
+
+
+class TrainingTypeNotSupported(ProjectRule):
+    """The base model cannot be trained with this training type.
+
+    What it does
+        Checks `training_type` (standard | global | developer) against the catalog.
+    Why
+        Azure refuses e.g. Developer training for o4-mini and Standard for OSS models.
+    Example
+        `base_model: Ministral-3B`, `training_type: standard`.
+    """
+
+    code = "FP303"
+    name = "training-type-not-supported"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, job in _jobs(project):
+            info = job_model_info(project, catalog, job)
+            if info and job.spec.training_type not in info.training_types:
+                yield self.diag(
+                    f"{info.name} does not support {job.spec.training_type} training",
+                    e.location("spec", "training_type")
+                    if "training_type" in e.doc.data.get("spec", {})
+                    else e.location("spec"),
+                    f"{info.name} supports: {', '.join(info.training_types)}",
+                )
+
+
+class RftWithoutGrader(ProjectRule):
+    """A reinforcement job has no grader.
+
+    What it does
+        Requires `grader` or `grader_file` on `method: reinforcement`.
+    Why
+        RFT scores samples with the grader; Azure rejects a job without one.
+    Example
+        An o4-mini job with `method: reinforcement` and no grader.
+    """
+
+    code = "FP304"
+    name = "rft-without-grader"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e, job in _jobs(project):
+            if job.spec.method == "reinforcement" and job.spec.grader is None and job.spec.grader_file is None:
+                yield self.diag("Reinforcement fine-tuning needs a grader (grader or grader_file)", e.location("spec"))
+
+
+class ValidationDataRequired(ProjectRule):
+    """The method and model require validation data.
+
+    What it does
+        Requires `validation_data` where the catalog says so (RFT on o4-mini).
+    Why
+        Azure refuses RFT jobs without a validation file.
+    Example
+        `method: reinforcement` without `validation_data`.
+    """
+
+    code = "FP305"
+    name = "validation-data-required"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, job in _jobs(project):
+            info = job_model_info(project, catalog, job)
+            needs = job.spec.method == "reinforcement" or (info and job.spec.method in info.requires_validation_for)
+            if needs and job.spec.validation_data is None:
+                split = _split_of(project, dataset_name(job.spec.training_data))
+                if not split:
+                    yield self.diag(f"{job.spec.method} fine-tuning requires validation_data", e.location("spec"))
+
+
+def _split_of(project: Project, name: str) -> bool:
+    entry = project.get("Dataset", name)
+    return bool(entry and isinstance(entry.resource, Dataset) and entry.resource.spec.split)
+
+
+class GraderOnNonRft(ProjectRule):
+    """A grader or response format is given on a job that is not reinforcement fine-tuning.
+
+    What it does
+        Flags `grader`, `grader_file`, `response_format`, `response_format_file` outside `method: reinforcement`.
+    Why
+        They would be silently ignored; the author probably meant an RFT job.
+    Example
+        `method: supervised` with `grader_file: grader.json`.
+    """
+
+    code = "FP306"
+    name = "grader-on-non-rft"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e, job in _jobs(project):
+            if job.spec.method == "reinforcement":
+                continue
+            for key in ("grader", "grader_file", "response_format", "response_format_file"):
+                if getattr(job.spec, key) is not None:
+                    yield self.diag(f"{key} only applies to reinforcement fine-tuning", e.location("spec", key))
+
+
+class HyperparameterNotForMethod(ProjectRule):
+    """A hyperparameter does not apply to the job's method.
+
+    What it does
+        e.g. `beta` only applies to DPO; `reasoning_effort` only to RFT.
+    Why
+        Azure rejects unknown hyperparameters for a method.
+    Example
+        `method: supervised` with `hyperparameters: {beta: 0.1}`.
+    """
+
+    code = "FP307"
+    name = "hyperparameter-not-for-method"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        allowed = load_catalog().method_hyperparameters
+        for e, job in _jobs(project):
+            for key in job.spec.hyperparameters.given():
+                if key not in allowed[job.spec.method]:
+                    yield self.diag(
+                        f"{key} does not apply to {job.spec.method} fine-tuning",
+                        e.location("spec", "hyperparameters", key, key=True),
+                        f"{job.spec.method} takes: {', '.join(allowed[job.spec.method])}",
+                    )
+
+
+class HyperparameterOutOfRange(ProjectRule):
+    """A hyperparameter is outside the range Azure accepts.
+
+    What it does
+        Checks numeric hyperparameters against the catalog's ranges (e.g. learning_rate_multiplier 0.01–10).
+    Why
+        Azure refuses the job after upload; fineplan says so at plan time.
+    Example
+        `learning_rate_multiplier: 50`.
+    """
+
+    code = "FP308"
+    name = "hyperparameter-out-of-range"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        ranges = load_catalog().hyperparameters
+        for e, job in _jobs(project):
+            for key, value in job.spec.hyperparameters.given().items():
+                r = ranges.get(key, {})
+                if value == "auto" or "min" not in r or isinstance(value, str):
+                    continue
+                if not (r["min"] <= value <= r["max"]):
+                    yield self.diag(
+                        f"{key} = {value} is outside {r['min']}..{r['max']}",
+                        e.location("spec", "hyperparameters", key),
+                    )
+
+
+class InvalidSuffix(ProjectRule):
+    """The model suffix is too long or uses characters Azure refuses.
+
+    What it does
+        Azure allows at most 40 characters of `[A-Za-z0-9_-]`.
+    Why
+        The suffix becomes part of the fine-tuned model name.
+    Example
+        `suffix: "support bot v1"` (spaces).
+    """
+
+    code = "FP309"
+    name = "invalid-suffix"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        pattern = re.compile(catalog.suffix_pattern)
+        for e, job in _jobs(project):
+            s = job.spec.suffix
+            if s is None:
+                continue
+            if len(s) > catalog.suffix_max_length:
+                yield self.diag(
+                    f"suffix is {len(s)} characters; Azure allows at most {catalog.suffix_max_length}",
+                    e.location("spec", "suffix"),
+                )
+            elif not pattern.match(s):
+                yield self.diag("suffix may only use letters, digits, '-' and '_'", e.location("spec", "suffix"))
+
+
+class DeploymentTypeNotSupported(ProjectRule):
+    """The model cannot be deployed with this deployment type.
+
+    What it does
+        Checks the deployment `type` against the catalog's deployment types for the model.
+    Why
+        e.g. o4-mini models have no Developer tier; OSS fine-tunes deploy Global Standard only.
+    Example
+        `type: developer` for a job on o4-mini-2025-04-16.
+    """
+
+    code = "FP310"
+    name = "deployment-type-not-supported"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, dep in _deployments(project):
+            info, _ = deployment_model(project, catalog, dep)
+            if info and dep.spec.type not in info.deployment_types:
+                yield self.diag(
+                    f"{info.name} cannot be deployed as {dep.spec.type}",
+                    e.location("spec", "type"),
+                    f"supported: {', '.join(info.deployment_types)}",
+                )
+
+
+class DeveloperBaseModel(ProjectRule):
+    """A Developer deployment of a base (not fine-tuned) model.
+
+    What it does
+        Developer tier only hosts fine-tuned models.
+    Why
+        Azure refuses it; deploy the base model as Standard or Global Standard instead.
+    Example
+        `model: gpt-4.1-mini-2025-04-14`, `type: developer`.
+    """
+
+    code = "FP311"
+    name = "developer-base-model"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, dep in _deployments(project):
+            _, fine_tuned = deployment_model(project, catalog, dep)
+            if dep.spec.type == "developer" and not fine_tuned:
+                yield self.diag("Developer deployments only host fine-tuned models", e.location("spec", "type"))
+
+
+class DeveloperExpires(ProjectRule):
+    """Developer deployments are deleted by Azure after 24 hours.
+
+    What it does
+        Warns on every `type: developer` deployment.
+    Why
+        fineplan will show it as expired drift and recreate it on the next apply; do not serve traffic from it.
+    Example
+        `type: developer` for evaluation.
+    """
+
+    code = "FP312"
+    name = "developer-expires"
+    group = "compatibility"
+    severity = Severity.WARNING
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e, dep in _deployments(project):
+            if dep.spec.type == "developer":
+                yield self.diag(
+                    f"Developer deployment {dep.name!r} is deleted by Azure 24 h after creation",
+                    e.location("spec", "type"),
+                )
+
+
+class CapacityInvalid(ProjectRule):
+    """Provisioned capacity is below the minimum or not a multiple of the step.
+
+    What it does
+        Provisioned deployment types take PTUs in steps (catalog: minimum 15, step 5).
+    Why
+        Azure rejects other values.
+    Example
+        `type: provisioned`, `capacity: 12`.
+    """
+
+    code = "FP313"
+    name = "capacity-invalid"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, dep in _deployments(project):
+            dt = catalog.deployment_types[dep.spec.type]
+            c = dep.spec.capacity
+            if c < dt.min_capacity or (c - dt.min_capacity) % dt.step:
+                yield self.diag(
+                    f"{dep.spec.type} capacity must be at least {dt.min_capacity} {dt.unit} in steps of {dt.step}",
+                    e.location("spec", "capacity") if "capacity" in e.doc.data.get("spec", {}) else e.location("spec"),
+                )
+
+
+_FORMAT_FOR = {"supervised": "chat", "dpo": "preference", "reinforcement": "reinforcement"}
+
+
+class DatasetFormatMismatch(ProjectRule):
+    """A job's dataset has the wrong format for its method.
+
+    What it does
+        supervised needs chat, dpo needs preference, reinforcement needs reinforcement datasets.
+    Why
+        Azure would reject the file after upload and a wait.
+    Example
+        `method: dpo` with `training_data` pointing at a chat dataset.
+    """
+
+    code = "FP314"
+    name = "dataset-format-mismatch"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e, job in _jobs(project):
+            want = _FORMAT_FOR[job.spec.method]
+            for field in ("training_data", "validation_data"):
+                ref = getattr(job.spec, field)
+                if ref is None:
+                    continue
+                ds = project.get("Dataset", dataset_name(ref))
+                if ds and isinstance(ds.resource, Dataset) and ds.resource.spec.format != want:
+                    yield self.diag(
+                        f"{job.spec.method} needs a {want} dataset; {ds.name!r} is {ds.resource.spec.format}",
+                        e.location("spec", field),
+                    )
+
+
+class TooManyFineTunedDeployments(ProjectRule):
+    """More fine-tuned deployments in one account than Azure allows (5).
+
+    What it does
+        Counts deployments of fine-tuned models per account.
+    Why
+        Azure refuses the sixth.
+    Example
+        Six deployments of job outputs in the default account.
+    """
+
+    code = "FP315"
+    name = "too-many-fine-tuned-deployments"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        limit = load_catalog().limits["fine_tuned_deployments_per_resource"]
+        per_account: Counter[str] = Counter()
+        for e, dep in _deployments(project):
+            if isinstance(dep.spec.model, JobRef) or "." in dep.spec.model and ".ft-" in dep.spec.model:
+                account = dep.spec.account or "(default)"
+                per_account[account] += 1
+                if per_account[account] == limit + 1:
+                    yield self.diag(
+                        f"More than {limit} fine-tuned deployments in account {account}",
+                        e.location("name"),
+                    )
+
+
+class GateWithoutJob(ProjectRule):
+    """A deployment gate on a model that is not a job's output.
+
+    What it does
+        `gate` reads the final metrics of the job behind `model: {job: ...}`; a base model has none.
+    Why
+        The gate could never pass or fail meaningfully.
+    Example
+        `model: gpt-4.1-mini-2025-04-14` with `gate: {max_valid_loss: 1.0}`.
+    """
+
+    code = "FP316"
+    name = "gate-without-job"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e, dep in _deployments(project):
+            if dep.spec.gate is not None and not isinstance(dep.spec.model, JobRef):
+                yield self.diag("gate needs `model: {job: NAME}`", e.location("spec", "gate"))
+
+
+class ValidationGateWithoutData(ProjectRule):
+    """A gate bounds validation metrics, but the job has no validation data.
+
+    What it does
+        `max_valid_loss` / `min_valid_token_accuracy` need the job to have validation_data (or a split dataset).
+    Why
+        Without validation data those metrics do not exist and the gate would block forever.
+    Example
+        `gate: {max_valid_loss: 1.0}` on a job without validation_data.
+    """
+
+    code = "FP317"
+    name = "validation-gate-without-data"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e, dep in _deployments(project):
+            gate, model = dep.spec.gate, dep.spec.model
+            if gate is None or not isinstance(model, JobRef):
+                continue
+            wants_valid = any(
+                v is not None for v in (gate.max_valid_loss, gate.min_valid_token_accuracy, gate.min_valid_reward)
+            )
+            job_entry = project.get("FineTuningJob", model.job)
+            if not wants_valid or job_entry is None or not isinstance(job_entry.resource, FineTuningJob):
+                continue
+            job = job_entry.resource
+            if job.spec.validation_data is None and not _split_of(project, dataset_name(job.spec.training_data)):
+                yield self.diag(
+                    f"gate bounds validation metrics but job {job.name!r} has no validation data",
+                    e.location("spec", "gate"),
+                )
+
+
+class UnknownIgnoreChanges(ProjectRule):
+    """`lifecycle.ignore_changes` names an attribute the resource does not have.
+
+    What it does
+        Checks each entry against the resource's spec fields.
+    Why
+        A misspelt entry silently ignores nothing.
+    Example
+        `ignore_changes: [capcity]`.
+    """
+
+    code = "FP318"
+    name = "unknown-ignore-changes"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e in project.entries.values():
+            fields = list(type(e.resource.spec).model_fields)  # type: ignore[attr-defined]
+            for i, attr in enumerate(e.resource.lifecycle.ignore_changes):
+                if attr.split(".")[0] not in fields:
+                    hint = did_you_mean(attr, fields)
+                    yield self.diag(
+                        f"ignore_changes names unknown attribute {attr!r}" + (f". {hint}" if hint else ""),
+                        e.location("lifecycle", "ignore_changes", i),
+                    )

@@ -1,0 +1,1 @@
+"""Renderers: views of diagnostics, plans and progress. The core never prints; these produce text."""

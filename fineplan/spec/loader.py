@@ -1,0 +1,308 @@
+"""Load a project directory: fineplan.yaml + spec files → a frozen Project and located diagnostics.
+
+Never raises for bad input: every problem (YAML syntax, duplicate or unknown keys, wrong types, bad names,
+duplicate resources, non-UTF-8, alias bombs, empty files, paths escaping the root, ...) becomes a diagnostic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from fineplan.diagnostics import Diagnostic, Location, Severity
+from fineplan.spec.models import KINDS, Dataset, FineTuningJob, ProjectSettings, address_of
+from fineplan.spec.project import Project, ResourceEntry
+from fineplan.spec.pydantic_errors import diagnostics_from_validation, did_you_mean
+from fineplan.spec.yaml_located import LocatedDocument, load_documents
+
+SETTINGS_FILE = "fineplan.yaml"
+MAX_SPEC_BYTES = 5 * 1024 * 1024
+_IGNORE = re.compile(r"#\s*fineplan:\s*ignore\[([A-Za-z0-9,\s]+)\]")
+_ENV = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _err(code: str, summary: str, loc: Location, detail: str = "") -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, summary, detail, loc)
+
+
+def read_text(path: Path, display: str, diags: list[Diagnostic]) -> str | None:
+    """Read a UTF-8 text file; report non-UTF-8 bytes at their line and column, and empty files."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        diags.append(_err("FP204", f"Cannot read {display}: {exc.strerror}", Location(display)))
+        return None
+    if len(raw) > MAX_SPEC_BYTES:
+        diags.append(_err("FP111", f"{display} is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB", Location(display)))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        diags.append(
+            _err(
+                "FP110",
+                f"{display} is not UTF-8",
+                Location(display, line, column),
+                f"byte 0x{raw[exc.start]:02x} at offset {exc.start} cannot be decoded",
+            )
+        )
+        return None
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") or ln.strip() in ("---", "...") for ln in text.splitlines()
+    ):
+        diags.append(Diagnostic(Severity.WARNING, "FP109", f"{display} is empty", "", Location(display)))
+        return None
+    return text
+
+
+def _inline_ignores(text: str) -> dict[int, frozenset[str]]:
+    out: dict[int, frozenset[str]] = {}
+    for i, line in enumerate(text.splitlines(), start=1):
+        m = _IGNORE.search(line)
+        if m:
+            out[i] = frozenset(c.strip().upper() for c in m.group(1).split(",") if c.strip())
+    return out
+
+
+def _interpolate(value: Any, doc: LocatedDocument, path: tuple[Any, ...], diags: list[Diagnostic]) -> Any:
+    """Expand `${env:VAR}` / `${env:VAR:-default}` in settings strings."""
+    if isinstance(value, dict):
+        return {k: _interpolate(v, doc, (*path, k), diags) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, doc, (*path, i), diags) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        got = os.environ.get(name)
+        if got is None:
+            if default is not None:
+                return default
+            diags.append(
+                _err(
+                    "FP114",
+                    f"Environment variable {name} is not set",
+                    doc.location(path),
+                    "Set it, or give a default with ${env:" + name + ":-value}.",
+                )
+            )
+            return ""
+        return got
+
+    return _ENV.sub(sub, value)
+
+
+def _validate(model: type[BaseModel], doc: LocatedDocument, what: str, diags: list[Diagnostic]) -> Any:
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        diags.extend(diagnostics_from_validation(exc, doc, model, what))
+        return None
+
+
+def load_settings(root: Path, diags: list[Diagnostic]) -> tuple[ProjectSettings, LocatedDocument | None]:
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        diags.append(
+            _err(
+                "FP100",
+                f"No {SETTINGS_FILE} in {root}",
+                Location(SETTINGS_FILE),
+                "A fineplan project is a directory with fineplan.yaml; `fineplan init` creates one.",
+            )
+        )
+        return ProjectSettings(), None
+    text = read_text(path, SETTINGS_FILE, diags)
+    if text is None:
+        return ProjectSettings(), None
+    docs, ydiags = load_documents(text, SETTINGS_FILE)
+    diags.extend(ydiags)
+    if not docs:
+        return ProjectSettings(), None
+    doc = docs[0]
+    if len(docs) > 1:
+        diags.append(_err("FP113", f"{SETTINGS_FILE} must hold one document", docs[1].start))
+    if not isinstance(doc.data, dict):
+        diags.append(_err("FP113", f"{SETTINGS_FILE} must be a mapping", doc.start))
+        return ProjectSettings(), doc
+    doc.data = _interpolate(doc.data, doc, (), diags)
+    settings = _validate(ProjectSettings, doc, SETTINGS_FILE, diags)
+    return settings or ProjectSettings(), doc
+
+
+def spec_files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    seen: dict[Path, None] = {}
+    for pattern in patterns:
+        for p in sorted(root.glob(pattern)):
+            if p.is_file() and p.name != SETTINGS_FILE:
+                seen.setdefault(p, None)
+    return list(seen)
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _load_resource(doc: LocatedDocument, diags: list[Diagnostic]) -> BaseModel | None:
+    data = doc.data
+    if not isinstance(data, dict):
+        diags.append(_err("FP113", "A spec document must be a mapping with kind, name and spec", doc.start))
+        return None
+    kind = data.get("kind")
+    if kind not in KINDS:
+        where = doc.location(("kind",)) if "kind" in data else doc.start
+        if kind is None:
+            summary = "Missing kind (Dataset, FineTuningJob or Deployment)"
+        else:
+            hint = did_you_mean(str(kind), list(KINDS))
+            summary = f'Unknown kind "{kind}"' + (f". {hint}" if hint else "")
+        diags.append(_err("FP107", summary, where, "kind is one of: " + ", ".join(KINDS)))
+        return None
+    return _validate(KINDS[kind], doc, f"{kind} {data.get('name', '')}".strip(), diags)
+
+
+def _inside_root(root: Path, relative: str) -> Path | None:
+    """The resolved path if it stays inside the project root (symlinks followed), else None."""
+    if Path(relative).is_absolute():
+        return None
+    resolved = (root / relative).resolve()
+    real_root = root.resolve()
+    if resolved != real_root and real_root not in resolved.parents:
+        return None
+    return resolved
+
+
+def _check_path(
+    root: Path, entry_doc: LocatedDocument, rel: str, path: tuple[str, ...], what: str, diags: list[Diagnostic]
+) -> Path | None:
+    resolved = _inside_root(root, rel)
+    loc = entry_doc.location(path)
+    if resolved is None:
+        diags.append(
+            _err(
+                "FP203",
+                f"{what} {rel!r} is outside the project root",
+                loc,
+                "Paths are relative to the directory holding fineplan.yaml and may not leave it (symlinks included).",
+            )
+        )
+        return None
+    if not resolved.is_file():
+        diags.append(_err("FP204", f"{what} {rel!r} does not exist", loc))
+        return None
+    return resolved
+
+
+def _load_json_file(path: Path, display: str, diags: list[Diagnostic]) -> dict[str, Any] | None:
+    text = read_text(path, display, diags)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        diags.append(_err("FP116", f"Invalid JSON in {display}: {exc.msg}", Location(display, exc.lineno, exc.colno)))
+        return None
+    if not isinstance(value, dict):
+        diags.append(_err("FP116", f"{display} must hold a JSON object", Location(display)))
+        return None
+    return value
+
+
+def _side_files(root: Path, entry: ResourceEntry, diags: list[Diagnostic]) -> ResourceEntry:
+    r = entry.resource
+    if isinstance(r, Dataset):
+        _check_path(root, entry.doc, r.spec.path, ("spec", "path"), "Dataset path", diags)
+        return entry
+    if not isinstance(r, FineTuningJob):
+        return entry
+    grader, response_format = r.spec.grader, r.spec.response_format
+    if r.spec.grader_file:
+        p = _check_path(root, entry.doc, r.spec.grader_file, ("spec", "grader_file"), "Grader file", diags)
+        if p is not None:
+            grader = _load_json_file(p, _display(root, p), diags)
+    if r.spec.response_format_file:
+        p = _check_path(
+            root, entry.doc, r.spec.response_format_file, ("spec", "response_format_file"), "Response format file", diags
+        )
+        if p is not None:
+            response_format = _load_json_file(p, _display(root, p), diags)
+    return ResourceEntry(r, entry.doc, grader, response_format)
+
+
+def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
+    """Load and check the structure of a project. Returns (None, diags) only when nothing usable was found."""
+    diags: list[Diagnostic] = []
+    root = Path(root)
+    if not root.is_dir():
+        diags.append(_err("FP100", f"Project directory {root} does not exist", Location(str(root))))
+        return None, diags
+    settings, settings_doc = load_settings(root, diags)
+    entries: dict[str, ResourceEntry] = {}
+    ignores: dict[str, dict[int, frozenset[str]]] = {}
+    if settings_doc is not None:
+        text = (root / SETTINGS_FILE).read_text("utf-8", errors="replace")
+        ignores[SETTINGS_FILE] = _inline_ignores(text)
+
+    declared: set[str] = set()
+    files = spec_files(root, settings.specs)
+    if not files:
+        diags.append(
+            Diagnostic(
+                Severity.WARNING,
+                "FP112",
+                "No spec files matched " + ", ".join(settings.specs),
+                "",
+                settings_doc.location(("specs",)) if settings_doc else Location(SETTINGS_FILE),
+            )
+        )
+    for path in files:
+        display = _display(root, path)
+        text = read_text(path, display, diags)
+        if text is None:
+            continue
+        ignores[display] = _inline_ignores(text)
+        docs, ydiags = load_documents(text, display)
+        diags.extend(ydiags)
+        for doc in docs:
+            if doc.data is None:
+                continue
+            resource = _load_resource(doc, diags)
+            if isinstance(doc.data, dict) and doc.data.get("kind") in KINDS and isinstance(doc.data.get("name"), str):
+                declared.add(address_of(doc.data["kind"], doc.data["name"]))
+            if resource is None:
+                continue
+            entry = ResourceEntry(resource, doc)  # type: ignore[arg-type]
+            previous = entries.get(entry.address)
+            if previous is not None:
+                first = previous.location("name")
+                diags.append(
+                    _err(
+                        "FP108",
+                        f"Duplicate {entry.kind} {entry.name!r}",
+                        entry.location("name"),
+                        f"first declared at {first}",
+                    )
+                )
+                continue
+            entries[entry.address] = _side_files(root, entry, diags)
+
+    project = Project(
+        root=root, settings=settings, settings_doc=settings_doc, entries=entries, inline_ignores=ignores,
+        declared=frozenset(declared),
+    )
+    from fineplan.graph.build import check_references
+
+    diags.extend(check_references(project))
+    return project, diags

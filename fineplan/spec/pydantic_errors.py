@@ -1,0 +1,149 @@
+"""Turn pydantic ValidationErrors into located diagnostics with friendly words and "did you mean"."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from fineplan.diagnostics import Diagnostic, Severity
+from fineplan.spec.yaml_located import LocatedDocument, Path_
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """Map a pydantic loc onto the document's data, dropping union tags that are not real keys."""
+    path: list[str | int] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            path.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            path.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and not _looks_like_tag(part):
+            path.append(part)  # a missing or unknown key: keep it so we can name it
+            cur = None
+    return tuple(path)
+
+
+_UNION_TAGS = {"int", "float", "str", "bool", "none", "by-name", "by-ref", "local", "azure", "azure_blob"}
+
+
+def _looks_like_tag(part: str) -> bool:
+    # pydantic puts union member tags into `loc`; none of them is a real spec key.
+    return part in _UNION_TAGS or part.startswith(("literal[", "function-", "dict[", "list[", "tuple["))
+
+
+def _model_classes(annotation: Any) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    stack = [annotation]
+    while stack:
+        a = stack.pop()
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            found.append(a)
+            continue
+        origin = typing.get_origin(a)
+        if origin in (typing.Union, types.UnionType, typing.Annotated):
+            stack.extend(typing.get_args(a)[:1] if origin is typing.Annotated else typing.get_args(a))
+    return found
+
+
+def _fields_at(model: type[BaseModel], path: Path_) -> list[str] | None:
+    """Allowed keys of the mapping at `path` (for "did you mean"), walking the model's fields."""
+    models = [model]
+    for part in path:
+        if isinstance(part, int):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for m in models:
+            for fname, finfo in m.model_fields.items():
+                if part in (fname, finfo.alias):
+                    nxt.extend(_model_classes(finfo.annotation))
+        if not nxt:
+            return None
+        models = nxt
+    names: list[str] = []
+    for m in models:
+        for fname, finfo in m.model_fields.items():
+            names.append(finfo.alias or fname)
+    return names
+
+
+def did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f'Did you mean "{close[0]}"?' if close else ""
+
+
+def _fmt_path(path: Path_) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(document)"
+
+
+def diagnostics_from_validation(
+    exc: ValidationError, doc: LocatedDocument, model: type[BaseModel], what: str
+) -> list[Diagnostic]:
+    grouped: dict[tuple[str, Path_], list[dict[str, Any]]] = {}
+    for err in exc.errors():
+        path = _data_path(doc.data, tuple(err["loc"]))
+        etype = err["type"]
+        kind = "unknown" if etype == "extra_forbidden" else "missing" if etype == "missing" else "value"
+        grouped.setdefault((kind, path), []).append(err)
+
+    diags: list[Diagnostic] = []
+    for (kind, path), errs in grouped.items():
+        field = path[-1] if path else ""
+        if kind == "unknown":
+            options = _fields_at(model, path[:-1]) or []
+            hint = did_you_mean(str(field), options)
+            allowed = ", ".join(sorted(options)) if options else ""
+            diags.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "FP103",
+                    f'Unknown key "{field}" in {what}' + (f". {hint}" if hint else ""),
+                    f"Allowed keys at {_fmt_path(path[:-1])}: {allowed}" if allowed else "",
+                    doc.location(path, key=True),
+                )
+            )
+        elif kind == "missing":
+            diags.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "FP104",
+                    f'Missing required field "{_fmt_path(path)}" in {what}',
+                    "",
+                    doc.location(path[:-1]),
+                )
+            )
+        else:
+            messages = list(dict.fromkeys(_friendly(e) for e in errs))
+            value_repr = _short(errs[0].get("input"))
+            code = "FP106" if path == ("name",) else "FP105"
+            summary = (
+                f'Invalid name "{errs[0].get("input")}": use lower-case letters, digits and "-", at most 63 '
+                "characters, starting and ending with a letter or digit"
+                if code == "FP106"
+                else f"Invalid value for {_fmt_path(path)}: " + " or ".join(messages)
+            )
+            diags.append(
+                Diagnostic(Severity.ERROR, code, summary, f"got {value_repr}", doc.location(path))
+            )
+    return diags
+
+
+def _friendly(err: dict[str, Any]) -> str:
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

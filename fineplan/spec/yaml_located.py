@@ -1,0 +1,181 @@
+"""Safe YAML → plain Python with a position for every node, so diagnostics can point at file:line:column.
+
+We compose nodes with PyYAML's SafeLoader and convert them ourselves: that lets us report duplicate keys,
+refuse recursive aliases and stop alias bombs (a node budget counts expanded nodes), which `safe_load` cannot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from fineplan.diagnostics import Diagnostic, Location, Severity
+
+# A generous ceiling: real specs have hundreds of nodes; "billion laughs" style documents have billions.
+MAX_NODES = 200_000
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class LocatedDocument:
+    """One YAML document: its data, and where each value (and mapping key) starts."""
+
+    data: Any
+    file: str
+    start: Location
+    values: dict[Path_, Location] = field(default_factory=dict)
+    keys: dict[Path_, Location] = field(default_factory=dict)
+
+    def location(self, path: Path_, *, key: bool = False) -> Location:
+        """The closest known location for a path (falls back to its nearest ancestor)."""
+        p = tuple(path)
+        while True:
+            table = self.keys if key else self.values
+            if p in table:
+                return table[p]
+            if key and p in self.values:
+                return self.values[p]
+            if not p:
+                return self.start
+            p = p[:-1]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _loc(file: str, mark: yaml.Mark | None, end: yaml.Mark | None = None) -> Location:
+    if mark is None:
+        return Location(file)
+    return Location(
+        file,
+        mark.line + 1,
+        mark.column + 1,
+        (end.line + 1) if end else None,
+        (end.column + 1) if end else None,
+    )
+
+
+class _Converter:
+    def __init__(self, loader: yaml.SafeLoader, file: str, doc: LocatedDocument, diags: list[Diagnostic]):
+        self.loader = loader
+        self.file = file
+        self.doc = doc
+        self.diags = diags
+        self.budget = MAX_NODES
+        self.active: set[int] = set()
+
+    def convert(self, node: yaml.Node, path: Path_) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge
+        self.doc.values[path] = _loc(self.file, node.start_mark, node.end_mark)
+        if isinstance(node, yaml.ScalarNode):
+            return self.loader.construct_object(node, deep=True)
+        if id(node) in self.active:
+            raise yaml.constructor.ConstructorError(
+                None, None, "recursive alias: a node contains itself", node.start_mark
+            )
+        expected = "tag:yaml.org,2002:seq" if isinstance(node, yaml.SequenceNode) else "tag:yaml.org,2002:map"
+        if node.tag != expected:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"tag {node.tag!r} is not allowed (safe YAML only)", node.start_mark
+            )
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.convert(child, (*path, i)) for i, child in enumerate(node.value)]
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            raise yaml.constructor.ConstructorError(None, None, f"unsupported node {node.id}", node.start_mark)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        self.loader.flatten_mapping(node)  # resolves `<<` merge keys the way safe_load does
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "mapping keys must be plain scalars", key_node.start_mark
+                )
+            key = self.loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                key = str(key)
+            child: Path_ = (*path, key if isinstance(key, str | int) else str(key))
+            key_loc = _loc(self.file, key_node.start_mark, key_node.end_mark)
+            if key in out:
+                first = self.doc.keys.get(child)
+                self.diags.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "FP102",
+                        f"Duplicate key {key!r}",
+                        f"first defined at line {first.line}" if first else "",
+                        key_loc,
+                    )
+                )
+                continue
+            self.doc.keys[child] = key_loc
+            out[key] = self.convert(value_node, child)
+        return out
+
+
+def load_documents(text: str, file: str) -> tuple[list[LocatedDocument], list[Diagnostic]]:
+    """Parse every document in a YAML stream. Never raises for bad input: problems become diagnostics."""
+    diags: list[Diagnostic] = []
+    docs: list[LocatedDocument] = []
+    loader = yaml.SafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            doc = LocatedDocument(None, file, _loc(file, node.start_mark))
+            try:
+                doc.data = _Converter(loader, file, doc, diags).convert(node, ())
+            except _TooLarge:
+                diags.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "FP111",
+                        f"Document expands to more than {MAX_NODES:,} nodes",
+                        "Aliases that multiply (an 'alias bomb') or a document far larger than a spec needs.",
+                        doc.start,
+                    )
+                )
+                continue
+            docs.append(doc)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        code = "FP101"
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            code = "FP111" if "recursive alias" in problem else "FP115"
+        diags.append(
+            Diagnostic(
+                Severity.ERROR,
+                code,
+                _yaml_summary(code, problem),
+                (f"{exc.context}; " if exc.context else "") + problem,
+                _loc(file, mark),
+            )
+        )
+    except yaml.YAMLError as exc:  # unmarked errors (e.g. reader errors on control characters)
+        diags.append(Diagnostic(Severity.ERROR, "FP101", "Invalid YAML", str(exc), Location(file)))
+    except RecursionError:
+        diags.append(Diagnostic(Severity.ERROR, "FP111", "YAML nesting is too deep", "", Location(file)))
+    finally:
+        loader.dispose()
+    return docs, diags
+
+
+def _yaml_summary(code: str, problem: str) -> str:
+    if code == "FP115":
+        return f"Unsupported YAML construct: {problem}"
+    if code == "FP111":
+        return "Recursive YAML alias"
+    return f"YAML syntax error: {problem}"

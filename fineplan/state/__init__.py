@@ -1,0 +1,22 @@
+"""fineplan's state: the versioned document (model), the Backend contract, and its local and Azure Blob stores.
+
+The blob backend is not imported here, so reading local state never loads the Azure SDK.
+"""
+
+from fineplan.state.backend import Backend, Lock, LockInfo
+from fineplan.state.factory import open_backend
+from fineplan.state.local import LocalBackend
+from fineplan.state.model import FORMAT_VERSION, Intent, ResourceState, State, new_state
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Backend",
+    "Intent",
+    "LocalBackend",
+    "Lock",
+    "LockInfo",
+    "ResourceState",
+    "State",
+    "new_state",
+    "open_backend",
+]
