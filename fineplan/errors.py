@@ -38,7 +38,15 @@ class StalePlanError(FineplanError):
 
 
 class ProviderError(FineplanError):
-    """A call to Azure (or the emulator) failed in a way retrying will not fix."""
+    """A call to Azure (or the emulator) failed in a way retrying will not fix.
+
+    `code` is Azure's error code when it gave one (e.g. "InsufficientQuota"), `status` the HTTP status.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
 
 
 class PolicyError(FineplanError):

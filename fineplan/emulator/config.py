@@ -129,5 +129,7 @@ def apply_overrides(config: EmulatorConfig, raw: Mapping[str, Any], *, source: s
         bad = set(raw["durations"]) - names
         if bad:
             raise ConfigError(f"{source}: unknown durations {sorted(bad)}")
-        config = replace(config, durations=replace(config.durations, **{k: float(v) for k, v in raw["durations"].items()}))
+        config = replace(
+            config, durations=replace(config.durations, **{k: float(v) for k, v in raw["durations"].items()})
+        )
     return config

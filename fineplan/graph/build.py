@@ -42,13 +42,15 @@ def check_references(project: Project) -> list[Diagnostic]:
     cycle = dag.find_cycle()
     if cycle:
         first = project.entries[cycle[0]]
+        # point at the reference that closes the cycle's first edge (e.g. `base_model: {job: b}`)
+        where = next((path for kind, name, path in references(first) if address_of(kind, name) == cycle[1]), ("spec",))
         diags.append(
             Diagnostic(
                 Severity.ERROR,
                 "FP202",
                 "Dependency cycle: " + " -> ".join(cycle),
                 "Jobs may stack on other jobs, but never on themselves through a chain.",
-                first.location("spec"),
+                first.location(*where),
             )
         )
     return diags

@@ -80,9 +80,7 @@ def check_project_datasets(project: Project) -> list[Diagnostic]:
         diags.extend(report.diagnostics)
         if "validation" in parts:
             v = parts["validation"]
-            vreport = check_dataset(
-                v, ds.spec.format, model, display_path=_display(project, v), validation_of=train
-            )
+            vreport = check_dataset(v, ds.spec.format, model, display_path=_display(project, v), validation_of=train)
             diags.extend(vreport.diagnostics)
 
     for e in project.jobs():

@@ -6,8 +6,16 @@ import os
 import sys
 from typing import TextIO
 
-_CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "bold": "1",
-          "dim": "2"}
+_CODES = {
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "blue": "34",
+    "magenta": "35",
+    "cyan": "36",
+    "bold": "1",
+    "dim": "2",
+}
 
 
 def use_color(stream: TextIO | None = None) -> bool:

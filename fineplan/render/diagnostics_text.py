@@ -36,7 +36,9 @@ def render_diagnostics(diags: list[Diagnostic], root: Path | None = None, color:
                 out.append("       | " + " " * (d.location.column - 1) + paint("^", style))
         if d.count > 1:
             lines = ", ".join(str(o.line) for o in d.occurrences[:10])
-            out.append(f"  {d.count} occurrences" + (f" (lines {lines}{', ...' if d.count > 10 else ''})" if lines else ""))
+            out.append(
+                f"  {d.count} occurrences" + (f" (lines {lines}{', ...' if d.count > 10 else ''})" if lines else "")
+            )
         if d.detail:
             out.extend("  " + ln for ln in d.detail.splitlines())
         out.append("")

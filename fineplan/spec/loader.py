@@ -33,11 +33,12 @@ def _err(code: str, summary: str, loc: Location, detail: str = "") -> Diagnostic
 def read_text(path: Path, display: str, diags: list[Diagnostic]) -> str | None:
     """Read a UTF-8 text file; report non-UTF-8 bytes at their line and column, and empty files."""
     try:
-        raw = path.read_bytes()
+        too_large = path.stat().st_size > MAX_SPEC_BYTES  # before reading: never load a huge file to refuse it
+        raw = b"" if too_large else path.read_bytes()
     except OSError as exc:
         diags.append(_err("FP204", f"Cannot read {display}: {exc.strerror}", Location(display)))
         return None
-    if len(raw) > MAX_SPEC_BYTES:
+    if too_large:
         diags.append(_err("FP111", f"{display} is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB", Location(display)))
         return None
     try:
@@ -136,16 +137,34 @@ def load_settings(root: Path, diags: list[Diagnostic]) -> tuple[ProjectSettings,
         return ProjectSettings(), doc
     doc.data = _interpolate(doc.data, doc, (), diags)
     settings = _validate(ProjectSettings, doc, SETTINGS_FILE, diags)
+    if settings is not None and settings.default_target not in settings.targets and settings.default_target != "local":
+        diags.append(
+            _err(
+                "FP105",
+                f"default_target {settings.default_target!r} is not one of the targets",
+                doc.location(("default_target",)),
+                "targets: " + ", ".join(settings.targets),
+            )
+        )
     return settings or ProjectSettings(), doc
 
 
 def spec_files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Files matching the globs, in order. Patterns are validated relative globs (see ProjectSettings)."""
     seen: dict[Path, None] = {}
     for pattern in patterns:
-        for p in sorted(root.glob(pattern)):
+        try:
+            matches = sorted(root.glob(pattern))
+        except (ValueError, NotImplementedError, OSError):  # a pattern pathlib refuses matches nothing
+            continue
+        for p in matches:
             if p.is_file() and p.name != SETTINGS_FILE:
                 seen.setdefault(p, None)
     return list(seen)
+
+
+def _short(value: str) -> str:
+    return repr(value) if len(value) <= 80 else repr(value[:77] + "...")
 
 
 def _display(root: Path, path: Path) -> str:
@@ -161,7 +180,7 @@ def _load_resource(doc: LocatedDocument, diags: list[Diagnostic]) -> BaseModel |
         diags.append(_err("FP113", "A spec document must be a mapping with kind, name and spec", doc.start))
         return None
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         where = doc.location(("kind",)) if "kind" in data else doc.start
         if kind is None:
             summary = "Missing kind (Dataset, FineTuningJob or Deployment)"
@@ -173,8 +192,12 @@ def _load_resource(doc: LocatedDocument, diags: list[Diagnostic]) -> BaseModel |
     return _validate(KINDS[kind], doc, f"{kind} {data.get('name', '')}".strip(), diags)
 
 
-def _inside_root(root: Path, relative: str) -> Path | None:
-    """The resolved path if it stays inside the project root (symlinks followed), else None."""
+def _inside_root(root: Path, relative: str | Path) -> Path | None:
+    """The resolved path if it stays inside the project root (symlinks followed), else None.
+
+    Raises OSError / ValueError / RuntimeError for paths the OS cannot look at (NUL bytes, over-long names,
+    symlink loops).
+    """
     if Path(relative).is_absolute():
         return None
     resolved = (root / relative).resolve()
@@ -187,8 +210,14 @@ def _inside_root(root: Path, relative: str) -> Path | None:
 def _check_path(
     root: Path, entry_doc: LocatedDocument, rel: str, path: tuple[str, ...], what: str, diags: list[Diagnostic]
 ) -> Path | None:
-    resolved = _inside_root(root, rel)
     loc = entry_doc.location(path)
+    try:
+        resolved = _inside_root(root, rel)
+        exists = resolved is not None and resolved.is_file()
+    except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, over-long names, symlink loops
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        diags.append(_err("FP204", f"{what} {_short(rel)} cannot be read: {reason}", loc))
+        return None
     if resolved is None:
         diags.append(
             _err(
@@ -199,7 +228,7 @@ def _check_path(
             )
         )
         return None
-    if not resolved.is_file():
+    if not exists:
         diags.append(_err("FP204", f"{what} {rel!r} does not exist", loc))
         return None
     return resolved
@@ -213,6 +242,9 @@ def _load_json_file(path: Path, display: str, diags: list[Diagnostic]) -> dict[s
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         diags.append(_err("FP116", f"Invalid JSON in {display}: {exc.msg}", Location(display, exc.lineno, exc.colno)))
+        return None
+    except RecursionError:
+        diags.append(_err("FP116", f"{display} nests JSON too deeply", Location(display)))
         return None
     if not isinstance(value, dict):
         diags.append(_err("FP116", f"{display} must hold a JSON object", Location(display)))
@@ -234,7 +266,12 @@ def _side_files(root: Path, entry: ResourceEntry, diags: list[Diagnostic]) -> Re
             grader = _load_json_file(p, _display(root, p), diags)
     if r.spec.response_format_file:
         p = _check_path(
-            root, entry.doc, r.spec.response_format_file, ("spec", "response_format_file"), "Response format file", diags
+            root,
+            entry.doc,
+            r.spec.response_format_file,
+            ("spec", "response_format_file"),
+            "Response format file",
+            diags,
         )
         if p is not None:
             response_format = _load_json_file(p, _display(root, p), diags)
@@ -269,6 +306,20 @@ def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
         )
     for path in files:
         display = _display(root, path)
+        try:
+            outside = _inside_root(root, path.relative_to(root)) is None
+        except (OSError, ValueError, RuntimeError):
+            outside = False  # read_text reports what is wrong with it
+        if outside:
+            diags.append(
+                _err(
+                    "FP203",
+                    f"Spec file {display} leads outside the project root",
+                    Location(display),
+                    "A symlink in the project points elsewhere; spec files must live inside the project.",
+                )
+            )
+            continue
         text = read_text(path, display, diags)
         if text is None:
             continue
@@ -279,8 +330,9 @@ def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
             if doc.data is None:
                 continue
             resource = _load_resource(doc, diags)
-            if isinstance(doc.data, dict) and doc.data.get("kind") in KINDS and isinstance(doc.data.get("name"), str):
-                declared.add(address_of(doc.data["kind"], doc.data["name"]))
+            kind, name = (doc.data.get("kind"), doc.data.get("name")) if isinstance(doc.data, dict) else (None, None)
+            if isinstance(kind, str) and kind in KINDS and isinstance(name, str):
+                declared.add(address_of(kind, name))
             if resource is None:
                 continue
             entry = ResourceEntry(resource, doc)  # type: ignore[arg-type]
@@ -299,7 +351,11 @@ def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
             entries[entry.address] = _side_files(root, entry, diags)
 
     project = Project(
-        root=root, settings=settings, settings_doc=settings_doc, entries=entries, inline_ignores=ignores,
+        root=root,
+        settings=settings,
+        settings_doc=settings_doc,
+        entries=entries,
+        inline_ignores=ignores,
         declared=frozenset(declared),
     )
     from fineplan.graph.build import check_references

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
@@ -16,6 +27,10 @@ DeploymentTypeName = Literal[
 ]
 VersionUpgrade = Literal["no_auto_upgrade", "once_new_default_version_available", "once_current_version_expired"]
 Auto = Literal["auto"]
+# Numbers and booleans are strict: YAML 1.1 reads `yes`/`on` as true, and a lax int would turn it into 1.
+Int = StrictInt
+Float = StrictFloat
+Bool = StrictBool
 
 
 class Strict(BaseModel):
@@ -28,7 +43,7 @@ class Strict(BaseModel):
 class Lifecycle(Strict):
     """Guards on how fineplan may change a resource."""
 
-    prevent_destroy: bool = Field(False, description="Refuse any plan that would delete or replace this resource.")
+    prevent_destroy: Bool = Field(False, description="Refuse any plan that would delete or replace this resource.")
     ignore_changes: tuple[str, ...] = Field(
         (), description="Spec attributes whose differences from the remote object are ignored (e.g. capacity)."
     )
@@ -53,9 +68,7 @@ def _name_or_ref(value: Any) -> str:
     return "by-ref" if isinstance(value, dict | BaseModel) else "by-name"
 
 
-ModelOrJob = Annotated[
-    Annotated[str, Tag("by-name")] | Annotated[JobRef, Tag("by-ref")], Discriminator(_name_or_ref)
-]
+ModelOrJob = Annotated[Annotated[str, Tag("by-name")] | Annotated[JobRef, Tag("by-ref")], Discriminator(_name_or_ref)]
 DatasetOrRef = Annotated[
     Annotated[str, Field(pattern=NAME_PATTERN), Tag("by-name")] | Annotated[DatasetRef, Tag("by-ref")],
     Discriminator(_name_or_ref),
@@ -80,8 +93,8 @@ class Transform(Strict):
 class Split(Strict):
     """A deterministic train/validation split, stable when rows are appended."""
 
-    validation: float = Field(gt=0.0, lt=1.0, description="Share of rows that go to validation.")
-    seed: int = 0
+    validation: Float = Field(gt=0.0, lt=1.0, description="Share of rows that go to validation.")
+    seed: Int = 0
 
 
 class DatasetSpec(Strict):
@@ -97,15 +110,15 @@ HyperValue = int | float | str
 
 
 class Hyperparameters(Strict):
-    n_epochs: int | Auto | None = None
-    batch_size: int | Auto | None = None
-    learning_rate_multiplier: float | Auto | None = None
-    beta: float | Auto | None = None
-    l2_multiplier: float | Auto | None = None
+    n_epochs: Int | Auto | None = None
+    batch_size: Int | Auto | None = None
+    learning_rate_multiplier: Float | Auto | None = None
+    beta: Float | Auto | None = None
+    l2_multiplier: Float | Auto | None = None
     reasoning_effort: Literal["default", "low", "medium", "high"] | None = None
-    compute_multiplier: float | Auto | None = None
-    eval_interval: int | Auto | None = None
-    eval_samples: int | Auto | None = None
+    compute_multiplier: Float | Auto | None = None
+    eval_interval: Int | Auto | None = None
+    eval_samples: Int | Auto | None = None
 
     def given(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if v is not None}
@@ -119,7 +132,7 @@ class FineTuningJobSpec(Strict):
     hyperparameters: Hyperparameters = Hyperparameters()
     training_type: TrainingType = "global"
     suffix: str | None = None
-    seed: int | None = Field(None, ge=0, le=2147483647)
+    seed: Int | None = Field(None, ge=0, le=2147483647)
     grader: dict[str, Any] | None = Field(None, description="RFT grader, exactly as Azure takes it.")
     grader_file: str | None = Field(None, description="RFT grader JSON file, relative to the project root.")
     response_format: dict[str, Any] | None = Field(None, description="RFT JSON-schema response format.")
@@ -141,17 +154,17 @@ class FineTuningJobSpec(Strict):
 class Gate(Strict):
     """Deploy only when the job's final metrics pass every given bound."""
 
-    max_train_loss: float | None = None
-    max_valid_loss: float | None = None
-    min_train_token_accuracy: float | None = None
-    min_valid_token_accuracy: float | None = None
-    min_valid_reward: float | None = None
+    max_train_loss: Float | None = None
+    max_valid_loss: Float | None = None
+    min_train_token_accuracy: Float | None = None
+    min_valid_token_accuracy: Float | None = None
+    min_valid_reward: Float | None = None
 
 
 class DeploymentSpec(Strict):
     model: ModelOrJob = Field(description="A base model name, or {job: NAME} for a job's fine-tuned model.")
     type: DeploymentTypeName = "standard"
-    capacity: int = Field(1, ge=1)
+    capacity: Int = Field(1, ge=1)
     rai_policy: str | None = None
     version_upgrade: VersionUpgrade = "no_auto_upgrade"
     gate: Gate | None = None
@@ -197,7 +210,7 @@ def address_of(kind: str, name: str) -> str:
 
 class LocalTarget(Strict):
     type: Literal["local"] = "local"
-    speed: float | None = Field(None, gt=0, description="Emulator time factor (default: quickstart-friendly).")
+    speed: Float | None = Field(None, gt=0, description="Emulator time factor (default: quickstart-friendly).")
     account: str = "local"
     subscription_id: str = "00000000-0000-0000-0000-000000000000"
     resource_group: str = "fineplan-local"
@@ -249,19 +262,19 @@ class LintSettings(Strict):
 
 
 class Policy(Strict):
-    max_training_cost_usd: float | None = Field(None, ge=0)
+    max_training_cost_usd: Float | None = Field(None, ge=0)
 
 
 class Prices(Strict):
-    training_per_1m_tokens: dict[str, float] = Field(default_factory=dict)
-    rft_per_hour: dict[str, float] = Field(default_factory=dict)
-    hosting_per_hour: dict[str, float] = Field(default_factory=dict)
-    ptu_per_hour: float | None = None
+    training_per_1m_tokens: dict[str, Float] = Field(default_factory=dict)
+    rft_per_hour: dict[str, Float] = Field(default_factory=dict)
+    hosting_per_hour: dict[str, Float] = Field(default_factory=dict)
+    ptu_per_hour: Float | None = None
 
 
 class ProjectSettings(Strict):
     project: str = Field("fineplan", pattern=NAME_PATTERN)
-    specs: tuple[str, ...] = ("specs/**/*.yaml",)
+    specs: tuple[str, ...] = Field(("specs/**/*.yaml",), description="Globs of spec files, relative to the root.")
     default_target: str = "local"
     targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget()})
     state: StateSettings = LocalState()
@@ -269,3 +282,12 @@ class ProjectSettings(Strict):
     lint: LintSettings = LintSettings()
     policy: Policy = Policy()
     schema_: str | None = Field(None, alias="$schema")
+
+    @field_validator("specs")
+    @classmethod
+    def _relative_globs(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            parts = pattern.replace("\\", "/").split("/")
+            if not pattern.strip() or pattern.startswith(("/", "~")) or ".." in parts or "\0" in pattern:
+                raise ValueError(f"{pattern!r} must be a non-empty glob relative to the project root, without '..'")
+        return patterns

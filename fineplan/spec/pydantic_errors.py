@@ -38,39 +38,49 @@ def _looks_like_tag(part: str) -> bool:
     return part in _UNION_TAGS or part.startswith(("literal[", "function-", "dict[", "list[", "tuple["))
 
 
-def _model_classes(annotation: Any) -> list[type[BaseModel]]:
-    found: list[type[BaseModel]] = []
+def _members(annotation: Any) -> list[Any]:
+    """The concrete types behind an annotation: Annotated and unions unwrapped."""
+    found: list[Any] = []
     stack = [annotation]
     while stack:
         a = stack.pop()
-        if isinstance(a, type) and issubclass(a, BaseModel):
-            found.append(a)
-            continue
         origin = typing.get_origin(a)
-        if origin in (typing.Union, types.UnionType, typing.Annotated):
-            stack.extend(typing.get_args(a)[:1] if origin is typing.Annotated else typing.get_args(a))
+        if origin is typing.Annotated:
+            stack.append(typing.get_args(a)[0])
+        elif origin in (typing.Union, types.UnionType):
+            stack.extend(typing.get_args(a))
+        else:
+            found.append(a)
     return found
+
+
+def _step(annotation: Any, part: str | int) -> list[Any]:
+    """Annotations of the value found under `part` inside a value of type `annotation`."""
+    out: list[Any] = []
+    for a in _members(annotation):
+        origin, args = typing.get_origin(a), typing.get_args(a)
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            out.extend(f.annotation for name, f in a.model_fields.items() if part in (name, f.alias))
+        elif origin is dict and len(args) == 2:
+            out.append(args[1])  # any key of a mapping such as `targets`
+        elif origin in (list, tuple) and args and isinstance(part, int):
+            out.append(args[0])
+    return out
 
 
 def _fields_at(model: type[BaseModel], path: Path_) -> list[str] | None:
     """Allowed keys of the mapping at `path` (for "did you mean"), walking the model's fields."""
-    models = [model]
+    annotations: list[Any] = [model]
     for part in path:
-        if isinstance(part, int):
-            continue
-        nxt: list[type[BaseModel]] = []
-        for m in models:
-            for fname, finfo in m.model_fields.items():
-                if part in (fname, finfo.alias):
-                    nxt.extend(_model_classes(finfo.annotation))
-        if not nxt:
+        annotations = [n for a in annotations for n in _step(a, part)]
+        if not annotations:
             return None
-        models = nxt
     names: list[str] = []
-    for m in models:
-        for fname, finfo in m.model_fields.items():
-            names.append(finfo.alias or fname)
-    return names
+    for a in annotations:
+        for m in _members(a):
+            if isinstance(m, type) and issubclass(m, BaseModel):
+                names.extend(f.alias or name for name, f in m.model_fields.items() if name not in names)
+    return list(dict.fromkeys(names)) or None
 
 
 def did_you_mean(word: str, options: list[str]) -> str:
@@ -90,15 +100,30 @@ def diagnostics_from_validation(
 ) -> list[Diagnostic]:
     grouped: dict[tuple[str, Path_], list[dict[str, Any]]] = {}
     for err in exc.errors():
-        path = _data_path(doc.data, tuple(err["loc"]))
+        loc = tuple(err["loc"])
         etype = err["type"]
-        kind = "unknown" if etype == "extra_forbidden" else "missing" if etype == "missing" else "value"
+        if loc and loc[-1] == "[key]" or etype == "invalid_key":
+            kind = "key"  # a mapping key that is not a string (YAML `1: x`, `true: x`, `~: x`)
+            loc = loc[:-1] if loc and loc[-1] == "[key]" else loc
+        else:
+            kind = "unknown" if etype == "extra_forbidden" else "missing" if etype == "missing" else "value"
+        path = _data_path(doc.data, loc)
         grouped.setdefault((kind, path), []).append(err)
 
     diags: list[Diagnostic] = []
     for (kind, path), errs in grouped.items():
         field = path[-1] if path else ""
-        if kind == "unknown":
+        if kind == "key":
+            diags.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "FP103",
+                    f"Key {_short(errs[0].get('input', field))} in {what} is not a string",
+                    "Keys are names: quote it (YAML reads 1, true, yes, ~ and dates as non-strings)",
+                    doc.location(path, key=True),
+                )
+            )
+        elif kind == "unknown":
             options = _fields_at(model, path[:-1]) or []
             hint = did_you_mean(str(field), options)
             allowed = ", ".join(sorted(options)) if options else ""
@@ -131,9 +156,7 @@ def diagnostics_from_validation(
                 if code == "FP106"
                 else f"Invalid value for {_fmt_path(path)}: " + " or ".join(messages)
             )
-            diags.append(
-                Diagnostic(Severity.ERROR, code, summary, f"got {value_repr}", doc.location(path))
-            )
+            diags.append(Diagnostic(Severity.ERROR, code, summary, f"got {value_repr}", doc.location(path)))
     return diags
 
 

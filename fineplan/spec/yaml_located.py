@@ -67,6 +67,9 @@ class _Converter:
         self.diags = diags
         self.budget = MAX_NODES
         self.active: set[int] = set()
+        # How many leading pairs of a flattened mapping came from `<<` merges (flattening mutates the node,
+        # and an aliased node is converted again: remember the split the first time).
+        self.merged: dict[int, int] = {}
 
     def convert(self, node: yaml.Node, path: Path_) -> Any:
         self.budget -= 1
@@ -95,9 +98,14 @@ class _Converter:
             self.active.discard(id(node))
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)  # resolves `<<` merge keys the way safe_load does
+        if id(node) not in self.merged:
+            own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+            self.loader.flatten_mapping(node)  # resolves `<<` merge keys the way safe_load does
+            self.merged[id(node)] = len(node.value) - own
+        n_merged = self.merged[id(node)]
         out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        from_merge: set[Any] = set()  # keys a later pair may override silently (YAML merge semantics)
+        for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
                     None, None, "mapping keys must be plain scalars", key_node.start_mark
@@ -107,6 +115,15 @@ class _Converter:
                 key = str(key)
             child: Path_ = (*path, key if isinstance(key, str | int) else str(key))
             key_loc = _loc(self.file, key_node.start_mark, key_node.end_mark)
+            if index < n_merged or key in from_merge:
+                # merged pairs come first: later merges and the mapping's own keys override them
+                if index < n_merged:
+                    from_merge.add(key)
+                else:
+                    from_merge.discard(key)
+                self.doc.keys[child] = key_loc
+                out[key] = self.convert(value_node, child)
+                continue
             if key in out:
                 first = self.doc.keys.get(child)
                 self.diags.append(
@@ -128,7 +145,11 @@ def load_documents(text: str, file: str) -> tuple[list[LocatedDocument], list[Di
     """Parse every document in a YAML stream. Never raises for bad input: problems become diagnostics."""
     diags: list[Diagnostic] = []
     docs: list[LocatedDocument] = []
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # the reader rejects control characters before parsing starts
+        diags.append(_reader_error(exc, text, file))
+        return docs, diags
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -164,13 +185,30 @@ def load_documents(text: str, file: str) -> tuple[list[LocatedDocument], list[Di
                 _loc(file, mark),
             )
         )
-    except yaml.YAMLError as exc:  # unmarked errors (e.g. reader errors on control characters)
+    except yaml.reader.ReaderError as exc:
+        diags.append(_reader_error(exc, text, file))
+    except yaml.YAMLError as exc:  # other unmarked errors
         diags.append(Diagnostic(Severity.ERROR, "FP101", "Invalid YAML", str(exc), Location(file)))
     except RecursionError:
         diags.append(Diagnostic(Severity.ERROR, "FP111", "YAML nesting is too deep", "", Location(file)))
     finally:
         loader.dispose()
     return docs, diags
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> Diagnostic:
+    """A character YAML does not allow (e.g. a control character): locate it in the text."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    what = f"character #x{exc.character:04x}" if isinstance(exc.character, int) else "a character"
+    return Diagnostic(
+        Severity.ERROR,
+        "FP101",
+        f"YAML syntax error: {what} is not allowed",
+        f'{exc.reason}; write it escaped inside a double-quoted string (e.g. "\\t")',
+        Location(file, line, column),
+    )
 
 
 def _yaml_summary(code: str, problem: str) -> str:

@@ -1,4 +1,4 @@
-"""fineplan's state: the versioned document (model), the Backend contract, and its local and Azure Blob stores.
+"""fineplan's state: the versioned document (model), the Backend contract, its local and Azure Blob stores.
 
 The blob backend is not imported here, so reading local state never loads the Azure SDK.
 """

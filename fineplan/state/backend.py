@@ -153,8 +153,8 @@ class Backend(ABC):
             return state.serial + 1
         if stored.lineage != state.lineage:
             raise StateError(
-                f"refusing to write to {self.location}: it holds a different state (lineage {stored.lineage}, "
-                f"this one is {state.lineage})"
+                f"refusing to write to {self.location}: it holds a different state "
+                f"(lineage {stored.lineage}, this one is {state.lineage})"
             )
         if state.serial < stored.serial:
             raise StateError(

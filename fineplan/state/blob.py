@@ -1,9 +1,9 @@
 """State in an Azure Storage blob, for teams and CI (azure-storage-blob, imported lazily).
 
-- Lock: a lease on the state blob itself (an empty blob is created first if there is none: a lease needs a
-  blob; empty content reads as "no state yet"). The lease id is the LockInfo id, and the LockInfo is kept in the
-  blob's metadata so whoever is locked out sees who holds it. Leases are finite (60 s by default) and renewed by
-  a background thread, so a killed holder's lock lapses on its own instead of needing force-unlock.
+- Lock: a lease on the state blob itself (an empty blob is created first if there is none: a lease needs
+  a blob; empty content reads as "no state yet"). The lease id is the LockInfo id, and the LockInfo is kept
+  in the blob's metadata so whoever is locked out sees who holds it. Leases are finite (60 s by default) and
+  renewed by a background thread, so a killed holder's lock lapses on its own instead of needing force-unlock.
 - Lease loss (broken by force-unlock, or expired while the process was stalled) is detected by the renewer and
   by Azure itself, which refuses a write carrying a lease id that is no longer current; writes then raise
   LockError instead of writing.
@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import threading
@@ -79,7 +80,12 @@ class BlobLock(Lock):
     """A held lease, renewed in the background until released or lost."""
 
     def __init__(
-        self, backend: BlobBackend, lease: BlobLeaseClient, info: LockInfo, duration: float, renew_every: float
+        self,
+        backend: BlobBackend,
+        lease: BlobLeaseClient,
+        info: LockInfo,
+        duration: float,
+        renew_every: float,
     ) -> None:
         super().__init__(info)
         self.lease = lease
@@ -105,7 +111,7 @@ class BlobLock(Lock):
             try:
                 self.lease.renew()
                 last_ok = time.monotonic()
-            except Exception as exc:  # noqa: BLE001 - any failure is judged below, the thread must not die
+            except Exception as exc:  # any failure is judged below; the thread must not die
                 if _code(exc) in _LEASE_CODES or time.monotonic() - last_ok >= self._duration:
                     self.mark_lost(f"renewing the lease failed ({_describe(exc)})")
                     return
@@ -123,7 +129,7 @@ class BlobLock(Lock):
         try:
             self._backend._blob.set_blob_metadata({}, lease=self.lease)
             self.lease.release()
-        except Exception:  # noqa: BLE001 - the lease lapses by itself within its duration anyway
+        except Exception:  # the lease lapses by itself within its duration anyway
             pass
 
 
@@ -172,9 +178,7 @@ class BlobBackend(Backend):
             try:
                 service = BlobServiceClient.from_connection_string(conn, **client_options)
             except ValueError:
-                raise ConfigError(
-                    f"the connection string in {settings.connection_string_env} is not valid"
-                ) from None
+                raise ConfigError(f"the connection string in {settings.connection_string_env} is not valid") from None
         elif settings.account_url:
             from azure.identity import DefaultAzureCredential
 
@@ -224,6 +228,9 @@ class BlobBackend(Backend):
             else {"etag": etag, "match_condition": MatchConditions.IfNotModified}
         )
         try:
+            if etag is None:  # first write: the container may not exist yet either
+                with contextlib.suppress(ResourceExistsError):
+                    self._container.create_container()
             if raw:
                 self._backup.upload_blob(raw, overwrite=True)
             self._blob.upload_blob(
@@ -270,10 +277,8 @@ class BlobBackend(Backend):
             except ResourceExistsError:
                 return
             except ResourceNotFoundError:
-                try:
+                with contextlib.suppress(ResourceExistsError):
                     self._container.create_container()
-                except ResourceExistsError:
-                    pass
             except HttpResponseError as exc:
                 if exc.status_code == 412:  # exists and leased by someone: fine, acquire will say who
                     return
@@ -327,9 +332,7 @@ class BlobBackend(Backend):
             BlobLeaseClient(self._blob).break_lease(lease_break_period=0)
         except HttpResponseError as exc:
             raise StateError(f"cannot break the lease on {self.location}: {_describe(exc)}") from None
-        try:
+        with contextlib.suppress(HttpResponseError):  # cosmetic: a record on an unleased blob is ignored
             self._blob.set_blob_metadata({})
-        except HttpResponseError:
-            pass  # cosmetic: a stale record on an unleased blob is ignored
         if self._held is not None and self._held.info.id == lock_id:
             self._held.mark_lost("it was force-unlocked")

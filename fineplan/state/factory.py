@@ -1,5 +1,7 @@
-"""Pick the state backend fineplan.yaml asks for. `{target}` (and for blobs `{project}`) in a configured path or
-key is replaced, so one setting can serve every target."""
+"""Pick the state backend fineplan.yaml asks for.
+
+`{target}` and `{project}` in a configured path or blob key are replaced, so one setting serves every target.
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """State in a local file (default `.fineplan/state/<target>.json`).
 
-- Lock: `fcntl.flock` on a sidecar `<name>.lock` file that also holds the holder's LockInfo as JSON. The kernel
-  drops the lock when its holder exits or is killed, so a crash never leaves a lock behind. The file itself
-  stays (emptied on release): a stale record in it means nothing unless the flock is actually held.
-- `force_unlock` swaps in a fresh lock file; the old holder keeps a lock on an orphaned inode and its next write
-  notices and refuses (for filesystems where a holder's lock outlives it, e.g. some NFS setups).
-- Writes: temp file + fsync + rename + fsync of the directory; the previous version is kept as `<name>.backup`.
+- Lock: `fcntl.flock` on a sidecar `<name>.lock` file that also holds the holder's LockInfo as JSON. The
+  kernel drops the lock when its holder exits or is killed, so a crash never leaves a lock behind. The file
+  itself stays (emptied on release): a stale record in it means nothing unless the flock is actually held.
+- `force_unlock` swaps in a fresh lock file; the old holder keeps a lock on an orphaned inode and its next
+  write notices and refuses (for filesystems where a holder's lock outlives it, e.g. some NFS setups).
+- Writes: temp file + fsync + rename + fsync of the directory; the previous version is kept as
+  `<name>.backup`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a reader (or a crash) sees either the old or the new bytes, never a mix."""
+    """Replace `path` with `data`: a reader (or a crash) sees the old or the new bytes, never a mix."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

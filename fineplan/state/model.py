@@ -4,9 +4,9 @@ Pure data plus helpers; no I/O (backends persist it). The JSON form is versioned
 `lineage` (one id for the life of a state, so two unrelated states are never mixed) and a `serial` (bumped by
 the backend on every write, so a writer working from an old copy is refused).
 
-Money safety lives here as data: `begin()` journals an Intent before a call that spends money; `complete()`
-records the remote id and clears the intent in the same write. A run killed in between leaves the intent behind,
-and the next apply adopts what exists (by tags) instead of creating it again.
+Money safety lives here as data: `begin()` journals an Intent before a call that spends money;
+`complete()` records the remote id and clears the intent in the same write. A run killed in between leaves
+the intent behind, and the next apply adopts what exists (by tags) instead of creating it again.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class State(_Record):
     # ------------------------------------------------------------ journal
 
     def begin(self, address: str, inputs_digest: str, operation: str = "create") -> Intent:
-        """Journal that `address` is about to be created from `inputs_digest`. Persist the state before the call."""
+        """Journal that `address` is about to be created from `inputs_digest`. Persist before the call."""
         intent = Intent(address=address, inputs_digest=inputs_digest, operation=operation)
         self.pending.append(intent)
         return intent
@@ -190,8 +190,8 @@ class State(_Record):
             raise StateError(f"{source} is not a fineplan state (no integer 'version' field)")
         if version > FORMAT_VERSION:
             raise StateError(
-                f"{source} has state format {version}, newer than this fineplan understands ({FORMAT_VERSION}); "
-                f"upgrade fineplan (it was written by fineplan {data.get('fineplan_version', '?')})"
+                f"{source} has state format {version}, newer than this fineplan understands "
+                f"({FORMAT_VERSION}); upgrade fineplan (written by {data.get('fineplan_version', '?')})"
             )
         if version < 1:
             raise StateError(f"{source} has unknown state format {version}")
@@ -200,9 +200,7 @@ class State(_Record):
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            raise StateError(
-                f"{source} is corrupt: {where}: {first['msg']} ({exc.error_count()} problem(s))"
-            ) from None
+            raise StateError(f"{source} is corrupt: {where}: {first['msg']} ({exc.error_count()} problem(s))") from None
 
 
 def new_state(target: str) -> State:

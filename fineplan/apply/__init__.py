@@ -1,0 +1,1 @@
+"""Apply: walk a Plan, call the provider, journal to state, emit typed events."""

@@ -1,0 +1,90 @@
+"""`fineplan import ADDRESS ID`: adopt an existing Azure object into state.
+
+ID is a file id (file-…) for a dataset's training file, a job id (ftjob-…), or a deployment name
+(ACCOUNT/NAME or NAME in the default account). The object is recorded with the inputs digest of the current
+spec (fineplan cannot read training data back from Azure), so the next plan compares attributes it can see.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from fineplan.cli.common import write
+from fineplan.cli.engine_args import add_target_flag, root
+from fineplan.errors import StateError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("import", help="adopt an existing Azure object into state")
+    p.add_argument("address")
+    p.add_argument("id")
+    add_target_flag(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fineplan.engine import Engine
+    from fineplan.plan.desired import compute_desired
+    from fineplan.plan.refresh import deployment_attributes, job_attributes
+    from fineplan.state.model import ResourceState
+
+    def do_import(state, project, provider):  # type: ignore[no-untyped-def]
+        if args.address in state.resources:
+            raise StateError(f"{args.address} is already managed (state rm it first)")
+        desired = compute_desired(project, with_stats=False)
+        want = desired.get(args.address)
+        if want is None:
+            raise StateError(f"{args.address} is not declared in the specs")
+        if want.kind == "FineTuningJob":
+            job = provider.get_job(args.id)
+            if job is None:
+                raise StateError(f"no job {args.id}")
+            res = ResourceState(
+                address=want.address,
+                kind=want.kind,
+                name=want.name,
+                remote_id=job.id,
+                inputs_digest=want.inputs_digest,
+                attributes=job_attributes(job, want.attributes),
+                dependencies=list(want.depends_on),
+                status=job.status,
+            )
+        elif want.kind == "Deployment":
+            account, _, name = args.id.rpartition("/")
+            account = account or provider.default_account
+            dep = provider.get_deployment(account, name)
+            if dep is None:
+                raise StateError(f"no deployment {name} in account {account}")
+            res = ResourceState(
+                address=want.address,
+                kind=want.kind,
+                name=want.name,
+                remote_id=dep.id,
+                inputs_digest=want.inputs_digest,
+                attributes=deployment_attributes(dep),
+                dependencies=list(want.depends_on),
+                status="ready",
+            )
+        else:
+            files = {f.id: f for f in provider.list_files()}
+            f = files.get(args.id)
+            if f is None:
+                raise StateError(f"no file {args.id}")
+            part = want.parts["train"]
+            res = ResourceState(
+                address=want.address,
+                kind=want.kind,
+                name=want.name,
+                remote_id=f.id,
+                inputs_digest=want.inputs_digest,
+                attributes={
+                    "inputs": want.attributes,
+                    "files": {"train": {"id": f.id, "digest": part.digest, "filename": f.filename, "bytes": f.bytes}},
+                },
+                status="uploaded",
+            )
+        state.put(res)
+        return f"Imported {args.id} as {args.address}."
+
+    write(Engine(root(args), args.target_name).mutate_state("import", do_import, needs_provider=True) + "\n")
+    return 0

@@ -1,0 +1,63 @@
+"""`fineplan plan`: what apply would do, and what it would cost."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fineplan.cli.common import write
+from fineplan.cli.engine_args import add_plan_flags, plan_options, root
+from fineplan.plan.model import Plan
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("plan", help="show what apply would change and what it would cost")
+    add_plan_flags(p)
+    p.add_argument("-out", "--out", dest="out", metavar="FILE", help="save the plan for `fineplan apply FILE`")
+    p.add_argument(
+        "-refresh-only",
+        "--refresh-only",
+        dest="refresh_only",
+        action="store_true",
+        help="show drift only: how Azure differs from the recorded state",
+    )
+    p.add_argument("--format", choices=("human", "json", "markdown"), default="human")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 0 no changes, 1 error, 2 changes")
+    p.set_defaults(handler=run)
+
+
+def render_plan(plan: Plan, fmt: str) -> str:
+    if fmt == "json":
+        from fineplan.render.plan_json import render_plan_json
+
+        return render_plan_json(plan)
+    if fmt == "markdown":
+        from fineplan.render.markdown import render_markdown
+
+        return render_markdown(plan)
+    from fineplan.render.color import use_color
+    from fineplan.render.human import render_human
+
+    return render_human(plan, color=use_color())
+
+
+def run(args: argparse.Namespace) -> int:
+    from fineplan.engine import Engine
+
+    engine = Engine(root(args), args.target_name, max_cost=args.max_cost, lock=args.lock)
+    result = engine.plan(plan_options(args, refresh_only=args.refresh_only))
+    plan = result.plan
+    write(render_plan(plan, args.format))
+    if args.out:
+        from fineplan.render.plan_json import render_plan_json
+
+        Path(args.out).write_text(render_plan_json(plan), encoding="utf-8")
+        if args.format == "human":
+            write(
+                f"\nSaved the plan to: {args.out}\nTo perform exactly these actions, run: fineplan apply {args.out}\n"
+            )
+    if any(d.get("severity") == "error" for d in plan.diagnostics):
+        return 1
+    if args.detailed_exitcode:
+        return 2 if plan.has_changes else 0
+    return 0

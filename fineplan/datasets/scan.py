@@ -1,0 +1,263 @@
+"""The streaming scan of one byte range of a JSONL file: validate, hash and tally every line that starts in it.
+
+A part reads its range in 4 MiB blocks, so memory does not grow with the file. Several parts of one file can run
+in parallel processes; each reports line numbers relative to its first line and the caller rebases them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import orjson
+
+from fineplan.datasets import codes as C
+from fineplan.datasets.dedupe import HashLog
+from fineplan.datasets.findings import Findings
+from fineplan.datasets.formats import TokenPlan, validator_for
+from fineplan.datasets.stats import TokenTally, est_key
+from fineplan.datasets.tokens import get_encoder
+
+BLOCK = 4 << 20
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    fmt: str
+    limit: int
+    encoding: str
+    exact: bool
+    model: str | None = None
+    validate: bool = True  # False: only hash lines (the training side of the leakage check)
+    spill_dir: str | None = None
+    buckets: int = 1
+    tag: str = "p"
+
+
+@dataclass
+class PartResult:
+    index: int
+    lines: int = 0  # lines that start in the range, blank ones included
+    examples: int = 0  # non-blank lines
+    findings: Findings = field(default_factory=Findings)
+    tally: TokenTally = field(default_factory=TokenTally)
+    long: list[tuple[int, int, int]] = field(default_factory=list)  # (line, offset, length): count exactly
+    log: HashLog | None = None
+
+
+def iter_line_blocks(f: BinaryIO, start: int, end: int, block: int = BLOCK) -> Iterator[tuple[list[bytes], int]]:
+    """Yield (lines, file offset of the first) for the lines that start in [start, end), without newlines."""
+    pos = 0
+    if start > 0:
+        f.seek(start - 1)
+        skipped = 0
+        while True:
+            chunk = f.read(1 << 16)
+            if not chunk:
+                return
+            i = chunk.find(b"\n")
+            if i >= 0:
+                pos = start + skipped + i
+                break
+            skipped += len(chunk)
+        f.seek(pos)
+    pending: list[bytes] = []
+    while pos < end:
+        data = f.read(block)
+        if not data:
+            if pending:
+                yield [b"".join(pending)], pos
+            return
+        if data.find(b"\n") < 0:
+            pending.append(data)
+            continue
+        if pending:
+            pending.append(data)
+            data = b"".join(pending)
+            pending = []
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        done = len(data) - len(tail)
+        if pos + done > end:
+            keep, p = [], pos
+            for line in lines:
+                if p >= end:
+                    break
+                keep.append(line)
+                p += len(line) + 1
+            yield keep, pos
+            return
+        yield lines, pos
+        pos += done
+        if tail:
+            pending.append(tail)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_fallback(raw: bytes, findings: Findings, line: int) -> Any:
+    """orjson refused the line: find the precise reason (or accept what strict JSON allows, e.g. huge ints)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        findings.add_at(
+            C.INVALID_UTF8, f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}", line, exc.start + 1
+        )
+        return None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        findings.add_at(C.INVALID_JSON, f"invalid JSON: {exc.msg} (column {exc.colno})", line, exc.colno)
+    except ValueError as exc:
+        findings.add_at(C.INVALID_JSON, f"invalid JSON: {exc}", line, 1)
+    except RecursionError:
+        findings.add_at(C.INVALID_JSON, "invalid JSON: nested too deeply", line, 1)
+    return None
+
+
+def describe(value: Any) -> str:
+    kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+    return f"line is {kind}, not a JSON object"
+
+
+def scan_range(path: str, start: int, end: int, cfg: ScanConfig, index: int = 0) -> PartResult:
+    """Scan the lines starting in [start, end). Runs in a worker process; returns a small, picklable result."""
+    res = PartResult(index)
+    findings = res.findings
+    tally = res.tally
+    log = HashLog(cfg.spill_dir, cfg.buckets, f"{cfg.tag}{index}")
+    res.log = log
+    rec = log.records
+    validate = validator_for(cfg.fmt) if cfg.validate else None
+    count = get_encoder(cfg.encoding).count if (cfg.exact and validate is not None) else None
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    add = findings.add
+    limit = cfg.limit
+    exact_hist = tally.exact
+    est_hist = tally.est
+    long = res.long
+    ln = examples = counted = exact_trained = over = 0
+    est_fixed = est_tfixed = est_chars = est_tchars = 0
+    too_long = f"over the {limit:,}-token limit per example" + (f" of {cfg.model}" if cfg.model else "")
+
+    with open(path, "rb") as f:
+        for lines, pos in iter_line_blocks(f, start, end):
+            for raw in lines:
+                ln += 1
+                off = pos
+                pos += len(raw) + 1
+                if off == 0 and raw.startswith(BOM):
+                    findings.line = ln
+                    add(C.BOM, "file starts with a UTF-8 byte order mark (accepted, but better without)")
+                    raw = raw[3:]
+                if not raw or raw.isspace():
+                    findings.line = ln
+                    add(C.BLANK_LINE, "blank line (JSONL needs one JSON object per line)")
+                    continue
+                examples += 1
+                rec.append(hash(raw if raw[-1] > 32 else raw.rstrip()))
+                rec.append(ln)
+                if validate is None:
+                    continue
+                try:
+                    obj = loads(raw)
+                except decode_error:
+                    obj = parse_fallback(raw, findings, ln)
+                    if obj is None:
+                        continue
+                findings.line = ln
+                findings.fatal = False
+                if type(obj) is not dict:
+                    add(C.NOT_OBJECT, describe(obj))
+                    continue
+                try:
+                    plan: TokenPlan = validate(obj, add)
+                except Exception as exc:  # a validator bug must not hide the rest of the file
+                    add(C.INTERNAL, f"validator failed on this line: {type(exc).__name__}: {exc}")
+                    continue
+                if findings.fatal:
+                    continue
+                if count is not None:
+                    total, trained, seq = plan.counts(count)
+                    exact_hist[total] = exact_hist.get(total, 0) + 1
+                    exact_trained += trained
+                    counted += 1
+                    if seq > limit:
+                        over += 1
+                        add(C.EXAMPLE_TOO_LONG, f"example has {seq:,} tokens, {too_long}")
+                    continue
+                fixed = plan.p_fixed + plan.a_fixed + plan.b_fixed
+                if fixed + plan.uncertain + len(raw) > limit:
+                    long.append((ln, off, len(raw)))  # may exceed the limit: count exactly later
+                    continue
+                chars, tchars = plan.chars()
+                key = est_key(fixed, chars)
+                est_hist[key] = est_hist.get(key, 0) + 1
+                est_fixed += fixed
+                est_tfixed += plan.a_fixed + plan.b_fixed
+                est_chars += chars
+                est_tchars += tchars
+                counted += 1
+            log.maybe_spill()
+            rec = log.records
+    log.finish()
+    res.lines = ln
+    res.examples = examples
+    tally.counted = counted
+    tally.exact_trained = exact_trained
+    tally.over_limit = over
+    tally.est_fixed = est_fixed
+    tally.est_trained_fixed = est_tfixed
+    tally.est_chars = est_chars
+    tally.est_trained_chars = est_tchars
+    return res
+
+
+class NullSink:
+    """An `add` that only remembers whether an error-level finding occurred."""
+
+    def __init__(self) -> None:
+        self.fatal = False
+
+    def add(self, code: str, _message: str) -> None:
+        if code in C.EXAMPLE_FATAL:
+            self.fatal = True
+
+
+def plan_for_line(raw: bytes, fmt: str) -> TokenPlan | None:
+    """The token plan of a valid example line, or None if the line is not a valid example."""
+    if raw.startswith(BOM):
+        raw = raw[3:]
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict:
+        return None
+    sink = NullSink()
+    try:
+        plan = validator_for(fmt)(obj, sink.add)
+    except Exception:
+        return None
+    return None if sink.fatal else plan
+
+
+def count_lines_exactly(
+    path: str, items: list[tuple[int, int, int]], cfg: ScanConfig
+) -> list[tuple[int, int, int, int]]:
+    """(line, total, trained, longest sequence) for lines given as (line, offset, length)."""
+    count = get_encoder(cfg.encoding).count
+    out: list[tuple[int, int, int, int]] = []
+    with open(path, "rb") as f:
+        for line, off, length in items:
+            f.seek(off)
+            plan = plan_for_line(f.read(length), cfg.fmt)
+            if plan is not None:
+                out.append((line, *plan.counts(count)))
+    return out

@@ -1,0 +1,141 @@
+"""One emulator instance: the services behind one root URL, and the request pipeline every call goes through:
+latency → route → scripted/random fault → api-version → auth → handler. No module-level state: two instances in
+one process are independent (their own store, counters and config)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import time
+from pathlib import Path
+
+from fineplan.emulator.apierror import ApiError
+from fineplan.emulator.arm.deployments import DeploymentService
+from fineplan.emulator.clock import Clock, system_clock
+from fineplan.emulator.config import EmulatorConfig
+from fineplan.emulator.core import Core
+from fineplan.emulator.dataplane.files import FileService
+from fineplan.emulator.dataplane.jobs import JobService
+from fineplan.emulator.faults import FaultInjector, parse_faults
+from fineplan.emulator.http_types import Plane, Request, Response
+from fineplan.emulator.routes import Route, Router, arm_route, classify, data_route, location_route
+from fineplan.emulator.store import Store
+
+log = logging.getLogger("fineplan.emulator")
+
+_DATED_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+_UNAUTHORIZED = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an "
+    "active subscription and use a correct regional API endpoint for your resource."
+)
+_FAULT_CODES = {
+    Plane.ARM: {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"},
+    Plane.DATA_DATED: {429: "tooManyRequests", 500: "internalFailure", 503: "serviceUnavailable"},
+}
+
+
+class Emulator:
+    def __init__(self, data_dir: Path, config: EmulatorConfig, clock: Clock = system_clock) -> None:
+        self.store = Store(data_dir)
+        self.config = config
+        self.core = Core(self.store, config, clock)
+        self.faults = FaultInjector(parse_faults(config.faults))
+        self.files = FileService(self.core)
+        self.jobs = JobService(self.core, self.files)
+        self.deployments = DeploymentService(self.core, self.jobs.deployable_base)
+        self.router = Router(self._routes())
+
+    def _routes(self) -> list[Route]:
+        f, j, d = self.files, self.jobs, self.deployments
+        job = "/fine_tuning/jobs/(?P<job_id>[^/]+)"
+        return [
+            data_route("POST", "/files", "create_file", f.create),
+            data_route("GET", "/files", "list_files", f.list),
+            data_route("POST", "/files/import", "import_file", f.import_, dated_only=True),
+            data_route("GET", "/files/(?P<file_id>[^/]+)", "get_file", f.get),
+            data_route("DELETE", "/files/(?P<file_id>[^/]+)", "delete_file", f.delete),
+            data_route("GET", "/files/(?P<file_id>[^/]+)/content", "get_file_content", f.content),
+            data_route("POST", "/fine_tuning/jobs", "create_job", j.create),
+            data_route("GET", "/fine_tuning/jobs", "list_jobs", j.list),
+            data_route("GET", job, "get_job", j.get),
+            data_route("DELETE", job, "delete_job", j.delete, dated_only=True),
+            data_route("POST", job + "/cancel", "cancel_job", j.cancel),
+            data_route("POST", job + "/pause", "pause_job", j.pause),
+            data_route("POST", job + "/resume", "resume_job", j.resume),
+            data_route("GET", job + "/events", "list_events", j.events),
+            data_route("GET", job + "/checkpoints", "list_checkpoints", j.checkpoints),
+            arm_route("GET", "/deployments/?", "list_deployments", d.list),
+            arm_route("GET", "/deployments/(?P<name>[^/]+)", "get_deployment", d.get),
+            arm_route("PUT", "/deployments/(?P<name>[^/]+)", "put_deployment", d.put),
+            arm_route("PATCH", "/deployments/(?P<name>[^/]+)", "patch_deployment", d.patch),
+            arm_route("DELETE", "/deployments/(?P<name>[^/]+)", "delete_deployment", d.delete),
+            location_route("GET", "/operationStatuses/(?P<op_id>[^/]+)", "get_operation_status", d.operation_status),
+            location_route("GET", "/operationResults/(?P<op_id>[^/]+)", "get_operation_result", d.operation_result),
+        ]
+
+    def dispatch(self, req: Request) -> Response:
+        plane = classify(req.path)
+        req.plane = plane or Plane.DATA_DATED
+        if self.faults.latency_s:
+            time.sleep(self.faults.latency_s)  # injected latency is the product behaviour asked for, per request
+        try:
+            if plane is None:
+                raise ApiError(404, "404", "Resource not found")
+            route = self.router.match(req)
+            injected = self.faults.check(route.op)
+            if injected is not None:
+                return self._fault(injected, req.plane)
+            self._check_api_version(req)
+            self._authenticate(req)
+            return route.handler(req)
+        except ApiError as exc:
+            return exc.to_response(req.plane)
+        except Exception:
+            log.exception("emulator: unhandled error on %s %s", req.method, req.path)
+            return ApiError(500, "internalFailure", "The emulator failed to handle the request.").to_response(
+                req.plane
+            )
+
+    def _fault(self, status: int, plane: Plane) -> Response:
+        codes = _FAULT_CODES[Plane.ARM if plane is Plane.ARM else Plane.DATA_DATED]
+        headers = {"retry-after-ms": str(self.faults.spec.retry_after_ms)} if status == 429 else {}
+        code = codes.get(status, f"injectedFault{status}")
+        return ApiError(status, code, f"Injected fault ({status}).", headers=headers).to_response(plane)
+
+    @staticmethod
+    def _check_api_version(req: Request) -> None:
+        version = req.api_version
+        if req.plane is Plane.DATA_V1:
+            return
+        if not version:
+            raise ApiError(
+                400, "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )  # fmt: skip
+        if req.plane is Plane.DATA_DATED and not _DATED_VERSION.match(version):
+            raise ApiError(400, "UnsupportedApiVersion", f"The api-version '{version}' is not supported.")
+
+    def _authenticate(self, req: Request) -> None:
+        key = self.config.api_key
+        if key is None:
+            return  # an open emulator: any credential, or none, is accepted
+        bearer = _bearer(req)
+        if req.plane is Plane.ARM:
+            if bearer is None:
+                raise ApiError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+            if not hmac.compare_digest(bearer.encode(), key.encode()):
+                raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+            return
+        supplied = req.headers.get("api-key") or bearer
+        if supplied is None or not hmac.compare_digest(supplied.encode(), key.encode()):
+            raise ApiError(401, "401", _UNAUTHORIZED)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _bearer(req: Request) -> str | None:
+    value = req.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -1,0 +1,1 @@
+"""ARM Microsoft.CognitiveServices account deployments: long-running PUT / PATCH / DELETE, GET, paged LIST."""

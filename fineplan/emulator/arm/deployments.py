@@ -1,0 +1,381 @@
+"""ARM deployments of Microsoft.CognitiveServices accounts, with Azure's awkward parts: every write is a
+long-running operation taking simulated time (absolute `Azure-AsyncOperation` URL, `retry-after-ms`), a second
+write while one is in flight in the same account gets 409 RequestConflict, capacity counts against a per-SKU
+account quota (InsufficientQuota), at most 5 fine-tuned deployments per account, and Developer deployments vanish
+24 simulated hours after creation. Accounts spring into being on first use.
+
+Completion is lazy, as for jobs: any request touching an account first settles its due operations and expiries.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fineplan.catalog import load_catalog
+from fineplan.emulator import ids
+from fineplan.emulator.apierror import ApiError, not_found
+from fineplan.emulator.arm.deployment_request import DeploymentRequest, check_name, parse_deployment
+from fineplan.emulator.core import Core
+from fineplan.emulator.http_types import Plane, Request, Response, empty_response, json_response
+from fineplan.emulator.store import dumps, loads
+
+PROVIDER = "Microsoft.CognitiveServices"
+IN_PROGRESS, SUCCEEDED = "InProgress", "Succeeded"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class DeploymentService:
+    def __init__(self, core: Core, deployable_base: Callable[[str], str | None]) -> None:
+        self.core = core
+        self.deployable_base = deployable_base
+
+    # ------------------------------------------------------------------ handlers
+
+    def list(self, req: Request) -> Response:
+        account = self._account_key(req)
+        self._settle(account)
+        db = self.core.store.read()
+        after = req.query.get("$skipToken") or req.query.get("$skiptoken")
+        try:
+            after_seq = int(after) if after else 0
+        except ValueError as exc:
+            raise ApiError(400, "InvalidSkipToken", f"The $skipToken '{after}' is not valid.") from exc
+        size = self.core.config.deployment_page_size
+        rows = db.execute(
+            "SELECT seq, doc FROM deployments WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (account, after_seq, size + 1),
+        ).fetchall()
+        page = rows[:size]
+        body = b'{"value":[' + b",".join(bytes(r[1]) for r in page) + b"]"
+        if len(rows) > size:
+            next_link = f"{req.root}{req.path}?api-version={req.api_version}&$skipToken={page[-1][0]}"
+            body += b',"nextLink":' + dumps(next_link)
+        return Response(200, body + b"}")
+
+    def get(self, req: Request) -> Response:
+        account = self._account_key(req)
+        self._settle(account)
+        doc = self._doc(self.core.store.read(), account, req.params["name"])
+        if doc is None:
+            raise not_found("deployment", req.params["name"], Plane.ARM)
+        return Response(200, doc)
+
+    def put(self, req: Request) -> Response:
+        name = req.params["name"]
+        check_name(name)
+        request = parse_deployment(req.json(), load_catalog(), self.deployable_base)
+        account = self._account_key(req)
+        with self.core.store.write() as db:
+            self._ensure_account(db, req, account)
+            self._settle_in(db, account)
+            self._refuse_if_busy(db, req, account)
+            current = self._doc(db, account, name)
+            self._check_quota(db, account, name, request)
+            now = self.core.now()
+            created = current is None
+            doc = self._build_doc(req, name, request, now, None if created else loads(current))
+            doc["properties"]["provisioningState"] = "Creating" if created else "Accepted"
+            self._write(db, account, name, request, doc, now, created)
+            op = self._start_operation(db, account, name, "create" if created else "update", now)
+        return json_response(201 if created else 200, doc, self._operation_headers(req, op))
+
+    def patch(self, req: Request) -> Response:
+        name = req.params["name"]
+        body = req.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "InvalidRequestContent", "The request content must be a JSON object.")
+        account = self._account_key(req)
+        with self.core.store.write() as db:
+            self._settle_in(db, account)
+            raw = self._doc(db, account, name)
+            if raw is None:
+                raise not_found("deployment", name, Plane.ARM)
+            self._refuse_if_busy(db, req, account)
+            current = loads(raw)
+            merged = {
+                "sku": {**current["sku"], **(body.get("sku") or {})},
+                "properties": current["properties"],
+                "tags": body["tags"] if "tags" in body else current.get("tags"),
+            }
+            request = parse_deployment(merged, load_catalog(), self.deployable_base)
+            self._check_quota(db, account, name, request)
+            now = self.core.now()
+            doc = self._build_doc(req, name, request, now, current)
+            doc["properties"]["provisioningState"] = "Accepted"
+            self._write(db, account, name, request, doc, now, created=False)
+            op = self._start_operation(db, account, name, "update", now)
+        return empty_response(202, self._operation_headers(req, op, with_location=True))
+
+    def delete(self, req: Request) -> Response:
+        name = req.params["name"]
+        account = self._account_key(req)
+        with self.core.store.write() as db:
+            self._settle_in(db, account)
+            raw = self._doc(db, account, name)
+            if raw is None:
+                return empty_response(204)
+            self._refuse_if_busy(db, req, account)
+            doc = loads(raw)
+            doc["properties"]["provisioningState"] = "Deleting"
+            db.execute("UPDATE deployments SET doc = ? WHERE account = ? AND name = ?", (dumps(doc), account, name))
+            op = self._start_operation(db, account, name, "delete", self.core.now())
+        return empty_response(202, self._operation_headers(req, op, with_location=True))
+
+    def operation_status(self, req: Request) -> Response:
+        op = self._operation(req)
+        body: dict[str, Any] = {
+            "id": req.path,
+            "name": op["id"],
+            "status": op["status"],
+            "startTime": _iso(op["started_at"]),
+        }
+        headers: dict[str, str] = {}
+        if op["status"] == IN_PROGRESS:
+            headers["retry-after-ms"] = self._retry_after_ms(op["done_at"])
+        else:
+            body["endTime"] = _iso(op["done_at"])
+        return json_response(200, body, headers)
+
+    def operation_result(self, req: Request) -> Response:
+        op = self._operation(req)
+        if op["status"] == IN_PROGRESS:
+            return empty_response(
+                202, {"Location": f"{req.root}{req.path}?api-version={req.api_version}",
+                      "retry-after-ms": self._retry_after_ms(op["done_at"])},
+            )  # fmt: skip
+        if op["kind"] == "delete":
+            return empty_response(204)
+        doc = self._doc(self.core.store.read(), op["account"], op["deployment"])
+        if doc is None:
+            raise not_found("deployment", op["deployment"], Plane.ARM)
+        return Response(200, doc)
+
+    # ------------------------------------------------------------------ settling (lazy completion, expiry)
+
+    def _settle(self, account: str) -> None:
+        db = self.core.store.read()
+        now = self.core.now()
+        due = (
+            db.execute(
+                "SELECT 1 FROM operations WHERE account = ? AND status = ? AND done_at <= ? LIMIT 1",
+                (account, IN_PROGRESS, now),
+            ).fetchone()
+            or db.execute(
+                "SELECT 1 FROM deployments WHERE account = ? AND expires_at <= ? LIMIT 1", (account, now)
+            ).fetchone()
+        )
+        if due:
+            with self.core.store.write() as wdb:
+                self._settle_in(wdb, account)
+
+    def _settle_in(self, db: sqlite3.Connection, account: str) -> None:
+        now = self.core.now()
+        for op_id, name, kind in db.execute(
+            "SELECT id, deployment, kind FROM operations WHERE account = ? AND status = ? AND done_at <= ?",
+            (account, IN_PROGRESS, now),
+        ).fetchall():
+            if kind == "delete":
+                db.execute("DELETE FROM deployments WHERE account = ? AND name = ?", (account, name))
+            else:
+                raw = self._doc(db, account, name)
+                if raw is not None:
+                    doc = loads(raw)
+                    doc["properties"]["provisioningState"] = SUCCEEDED
+                    db.execute(
+                        "UPDATE deployments SET doc = ? WHERE account = ? AND name = ?", (dumps(doc), account, name)
+                    )
+            db.execute("UPDATE operations SET status = ? WHERE id = ?", (SUCCEEDED, op_id))
+        # Developer deployments are removed by Azure 24 h after creation, whatever their use.
+        db.execute(
+            "DELETE FROM deployments WHERE account = ? AND expires_at <= ? AND name NOT IN "
+            "(SELECT deployment FROM operations WHERE account = ? AND status = ?)",
+            (account, now, account, IN_PROGRESS),
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _account_key(req: Request) -> str:
+        p = req.params
+        return f"{p['sub']}/{p['rg']}/{p['account']}".lower()
+
+    def _ensure_account(self, db: sqlite3.Connection, req: Request, account: str) -> None:
+        p = req.params
+        db.execute(
+            "INSERT OR IGNORE INTO accounts(key, subscription, resource_group, name, created_at) VALUES (?,?,?,?,?)",
+            (account, p["sub"], p["rg"], p["account"], self.core.now()),
+        )
+
+    @staticmethod
+    def _doc(db: sqlite3.Connection, account: str, name: str) -> bytes | None:
+        row = db.execute("SELECT doc FROM deployments WHERE account = ? AND name = ?", (account, name)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _refuse_if_busy(self, db: sqlite3.Connection, req: Request, account: str) -> None:
+        busy = db.execute(
+            "SELECT deployment FROM operations WHERE account = ? AND status = ? LIMIT 1", (account, IN_PROGRESS)
+        ).fetchone()
+        if busy:
+            p = req.params
+            parent = f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{PROVIDER}/accounts/{p['account']}"
+            raise ApiError(
+                409, "RequestConflict",
+                f"Another operation is being performed on the parent resource '{parent}'. Please try again later.",
+            )  # fmt: skip
+
+    def _check_quota(self, db: sqlite3.Connection, account: str, name: str, request: DeploymentRequest) -> None:
+        limit = self.core.config.quota_for(request.sku_key)
+        used = db.execute(
+            "SELECT coalesce(sum(capacity), 0) FROM deployments WHERE account = ? AND sku = ? AND name != ?",
+            (account, request.sku_key, name),
+        ).fetchone()[0]
+        if used + request.capacity > limit:
+            raise ApiError(
+                400, "InsufficientQuota",
+                f"This operation require {request.capacity} new capacity in quota {request.deployment_type.sku} "
+                f"({request.deployment_type.unit}) - {request.base_model}, which is bigger than the current available "
+                f"capacity {max(0, limit - used)}. The current quota usage is {used} and the quota limit is {limit}.",
+            )  # fmt: skip
+        if request.fine_tuned:
+            limit_ft = load_catalog().limits["fine_tuned_deployments_per_resource"]
+            count = db.execute(
+                "SELECT count(*) FROM deployments WHERE account = ? AND fine_tuned = 1 AND name != ?", (account, name)
+            ).fetchone()[0]
+            if count >= limit_ft:
+                raise ApiError(
+                    400, "QuotaExceeded",
+                    f"The account already has {count} fine-tuned model deployments (limit {limit_ft}).",
+                )  # fmt: skip
+
+    def _build_doc(
+        self, req: Request, name: str, request: DeploymentRequest, now: float, current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        p = req.params
+        created_at = current["systemData"]["createdAt"] if current else _iso(now)
+        doc: dict[str, Any] = {
+            "id": f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{PROVIDER}/accounts/"
+            f"{p['account']}/deployments/{name}",
+            "name": name,
+            "type": f"{PROVIDER}/accounts/deployments",
+            "sku": {"name": request.sku_name, "capacity": request.capacity},
+            "etag": f'"{uuid.uuid4()}"',
+            "systemData": {
+                "createdBy": "fineplan-emulator",
+                "createdByType": "Application",
+                "createdAt": created_at,
+                "lastModifiedBy": "fineplan-emulator",
+                "lastModifiedByType": "Application",
+                "lastModifiedAt": _iso(now),
+            },
+            "properties": {
+                "model": request.model,
+                "provisioningState": SUCCEEDED,
+                "raiPolicyName": request.rai_policy,
+                "versionUpgradeOption": request.version_upgrade,
+                "capabilities": {"chatCompletion": "true"},
+                "rateLimits": [
+                    {"key": "request", "renewalPeriod": 10, "count": request.capacity},
+                    {"key": "token", "renewalPeriod": 60, "count": request.capacity * 1000},
+                ],
+                "currentCapacity": request.capacity,
+                **request.extra_properties,
+            },
+        }
+        if request.tags is not None:
+            doc["tags"] = request.tags
+        return doc
+
+    def _write(
+        self, db: sqlite3.Connection, account: str, name: str, request: DeploymentRequest, doc: dict[str, Any],
+        now: float, created: bool,
+    ) -> None:  # fmt: skip
+        expires_at: float | None = None
+        if request.deployment_type.name == "developer":
+            lifetime_s = load_catalog().limits["developer_deployment_lifetime_hours"] * 3600.0
+            row = db.execute(
+                "SELECT expires_at FROM deployments WHERE account = ? AND name = ?", (account, name)
+            ).fetchone()
+            kept = row[0] if row is not None else None
+            expires_at = kept if kept is not None else now + self.core.real_seconds(lifetime_s)
+        values = (request.sku_key, request.capacity, int(request.fine_tuned), expires_at, dumps(doc))
+        if created:
+            db.execute(
+                "INSERT INTO deployments(account, name, sku, capacity, fine_tuned, expires_at, doc) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (account, name, *values),
+            )
+        else:
+            db.execute(
+                "UPDATE deployments SET sku = ?, capacity = ?, fine_tuned = ?, expires_at = ?, doc = ? "
+                "WHERE account = ? AND name = ?",
+                (*values, account, name),
+            )
+
+    def _start_operation(
+        self, db: sqlite3.Connection, account: str, name: str, kind: str, now: float
+    ) -> dict[str, Any]:
+        durations = self.core.config.durations
+        simulated = {
+            "create": durations.deployment_create,
+            "update": durations.deployment_update,
+            "delete": durations.deployment_delete,
+        }[kind]
+        op = {
+            "id": ids.new_operation_id(),
+            "account": account,
+            "deployment": name,
+            "kind": kind,
+            "started_at": now,
+            "done_at": now + self.core.real_seconds(simulated),
+            "status": IN_PROGRESS,
+        }
+        db.execute(
+            "INSERT INTO operations(id, account, deployment, kind, started_at, done_at, status) VALUES (?,?,?,?,?,?,?)",
+            (op["id"], account, name, kind, now, op["done_at"], IN_PROGRESS),
+        )
+        return op
+
+    def _operation_headers(self, req: Request, op: dict[str, Any], *, with_location: bool = False) -> dict[str, str]:
+        base = (
+            f"{req.root}/subscriptions/{req.params['sub']}/providers/{PROVIDER}/locations/{self.core.config.location}"
+        )
+        query = f"?api-version={req.api_version}"
+        headers = {
+            "Azure-AsyncOperation": f"{base}/operationStatuses/{op['id']}{query}",
+            "retry-after-ms": self._retry_after_ms(op["done_at"]),
+        }
+        if with_location:
+            headers["Location"] = f"{base}/operationResults/{op['id']}{query}"
+        return headers
+
+    def _retry_after_ms(self, done_at: float) -> str:
+        # Never 0: the azure SDK treats a zero delay as absent and falls back to its 30 s default.
+        remaining = math.ceil(max(0.0, done_at - self.core.now()) * 1000)
+        return str(min(self.core.config.max_retry_after_ms, max(1, remaining)))
+
+    def _operation(self, req: Request) -> dict[str, Any]:
+        op_id = req.params["op_id"]
+        row = (
+            self.core.store.read()
+            .execute(
+                "SELECT id, account, deployment, kind, started_at, done_at, status FROM operations WHERE id = ?",
+                (op_id,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise ApiError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
+        keys = ("id", "account", "deployment", "kind", "started_at", "done_at", "status")
+        op = dict(zip(keys, row, strict=True))
+        if op["status"] == IN_PROGRESS and op["done_at"] <= self.core.now():
+            self._settle(op["account"])
+            op["status"] = SUCCEEDED
+        return op

@@ -1,0 +1,1 @@
+"""The Azure OpenAI fine-tuning data plane: files and fine-tuning jobs (dated and /openai/v1 URL styles)."""

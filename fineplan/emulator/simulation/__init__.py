@@ -1,0 +1,1 @@
+"""Simulated training: a job's plan (resolved hyperparameters, durations), its lazy timeline, and its metrics."""

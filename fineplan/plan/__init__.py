@@ -1,0 +1,1 @@
+"""Plans: the closed action vocabulary, the frozen Plan and its pure builder."""

@@ -1,0 +1,191 @@
+"""Deployments over azure-mgmt-cognitiveservices (ARM), one write at a time per account.
+
+Azure answers 409 "Another operation is being performed on the parent resource" to a deployment write while
+another one runs on the same account, so writes take a per-account lock inside this process and retry that 409
+(from other processes) with backoff. azure-core retries single requests on 408/429/5xx; `with_backoff` also
+retries the whole write (request + long-running operation) when those persist, since PATCH is not retried by
+azure-core and a failed poll would otherwise lose the operation. SDK modules are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fineplan.errors import ProviderError
+from fineplan.providers.azure.backoff import with_backoff
+from fineplan.providers.azure.connection import DEFAULT_MANAGEMENT_ENDPOINT, MANAGEMENT_SCOPE, Connection, Tuning
+from fineplan.providers.azure.credentials import bearer_policy_over_http
+from fineplan.providers.azure.mapping import deployment_from_sdk, sku_for, version_upgrade_wire
+from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
+from fineplan.providers.base import DeploymentRequest, RemoteDeployment
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+T = TypeVar("T")
+
+MODEL_FORMAT = "OpenAI"
+
+
+def management_scope(connection: Connection) -> str:
+    """ARM's Entra scope; a sovereign cloud's management endpoint is its own scope."""
+    endpoint = connection.management_endpoint.rstrip("/")
+    if endpoint == DEFAULT_MANAGEMENT_ENDPOINT or connection.management_over_http:
+        return MANAGEMENT_SCOPE
+    return f"{endpoint}/.default"
+
+
+def build_client(
+    connection: Connection, tuning: Tuning, credential: TokenCredential
+) -> CognitiveServicesManagementClient:
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    scope = management_scope(connection)
+    kwargs: dict[str, Any] = {
+        "base_url": connection.management_endpoint,
+        "credential_scopes": [scope],
+        "polling_interval": tuning.lro_polling_interval,
+        "retry_total": tuning.arm_retry_total,
+        "retry_status": tuning.arm_retry_total,
+        "retry_connect": tuning.arm_retry_total,
+        "retry_backoff_factor": tuning.arm_retry_backoff,
+        "connection_timeout": min(tuning.request_timeout, 30.0),
+        "read_timeout": tuning.request_timeout,
+    }
+    if connection.management_over_http:
+        # The SDK's bearer policy refuses non-TLS URLs (see AZURE-FACTS); the emulator is served over http.
+        kwargs["authentication_policy"] = bearer_policy_over_http(credential, scope)
+    return CognitiveServicesManagementClient(credential, connection.subscription_id, **kwargs)
+
+
+class ControlPlane:
+    def __init__(self, client: CognitiveServicesManagementClient, connection: Connection, tuning: Tuning) -> None:
+        self._client = client
+        self._connection = connection
+        self._tuning = tuning
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._endpoints: dict[str, str] = {}
+
+    def close(self) -> None:
+        self._client.close()
+
+    # ------------------------------------------------------------ reads
+
+    def list_deployments(self, account: str) -> list[RemoteDeployment]:
+        rg = self._connection.resource_group_for(account)
+        try:
+            return [deployment_from_sdk(account, d) for d in self._client.deployments.list(rg, account)]
+        except Exception as exc:
+            raise to_provider_error(exc, f"listing deployments of account {account}") from exc
+
+    def get_deployment(self, account: str, name: str) -> RemoteDeployment | None:
+        rg = self._connection.resource_group_for(account)
+        try:
+            return deployment_from_sdk(account, self._client.deployments.get(rg, account, name))
+        except Exception as exc:
+            if is_not_found(exc):
+                return None
+            raise to_provider_error(exc, f"reading deployment {name} of account {account}") from exc
+
+    def account_endpoint(self, account: str) -> str:
+        """The data-plane endpoint of an account, read once from ARM (`properties.endpoint`)."""
+        if account == self._connection.account or self._connection.shared_root:
+            return self._connection.endpoint
+        if account not in self._endpoints:
+            rg = self._connection.resource_group_for(account)
+            try:
+                found = self._client.accounts.get(rg, account).properties.endpoint
+            except Exception as exc:
+                raise to_provider_error(exc, f"reading account {account}") from exc
+            self._endpoints[account] = str(found or f"https://{account}.openai.azure.com").rstrip("/")
+        return self._endpoints[account]
+
+    # ------------------------------------------------------------ writes
+
+    def put_deployment(self, account: str, name: str, request: DeploymentRequest) -> RemoteDeployment:
+        from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
+
+        body = Deployment(
+            sku=Sku(name=sku_for(request.deployment_type), capacity=request.capacity),
+            properties=DeploymentProperties(
+                model=DeploymentModel(format=MODEL_FORMAT, name=request.model_name, version=request.model_version),
+                rai_policy_name=request.rai_policy,
+                version_upgrade_option=version_upgrade_wire(request.version_upgrade),
+            ),
+            tags=dict(request.tags),
+        )
+        rg = self._connection.resource_group_for(account)
+
+        def run() -> Any:
+            return self._client.deployments.begin_create_or_update(rg, account, name, body).result()
+
+        result = self._write(account, f"deploying {request.model_name} as {name} in account {account}", run)
+        return deployment_from_sdk(account, result)
+
+    def update_deployment(
+        self, account: str, name: str, *, capacity: int | None = None, tags: dict[str, str] | None = None
+    ) -> RemoteDeployment:
+        """PATCH capacity and/or tags in place. `tags` replaces the whole tag set, as ARM PATCH does."""
+        from azure.mgmt.cognitiveservices.models import PatchResourceTagsAndSku, Sku
+
+        current = self.get_deployment(account, name)
+        if current is None:
+            raise ProviderError(f"deployment {name} of account {account} does not exist", code="NotFound", status=404)
+        if capacity is None and tags is None:
+            return current
+        patch = PatchResourceTagsAndSku(
+            # Azure wants the SKU name with a capacity change; it is the deployment's own, unchanged.
+            sku=Sku(name=current.sku_name, capacity=capacity) if capacity is not None else None,
+            tags=dict(tags) if tags is not None else None,
+        )
+        rg = self._connection.resource_group_for(account)
+
+        def run() -> Any:
+            return self._client.deployments.begin_update(rg, account, name, patch).result()
+
+        result = self._write(account, f"updating deployment {name} in account {account}", run)
+        return deployment_from_sdk(account, result) if result is not None else self._must_get(account, name)
+
+    def delete_deployment(self, account: str, name: str) -> None:
+        """Deleting a deployment that is already gone is not an error."""
+        rg = self._connection.resource_group_for(account)
+
+        def run() -> None:
+            try:
+                self._client.deployments.begin_delete(rg, account, name).result()
+            except Exception as exc:
+                if not is_not_found(exc):
+                    raise
+
+        self._write(account, f"deleting deployment {name} in account {account}", run)
+
+    # ------------------------------------------------------------ helpers
+
+    def _must_get(self, account: str, name: str) -> RemoteDeployment:
+        found = self.get_deployment(account, name)
+        if found is None:
+            raise ProviderError(f"deployment {name} of account {account} vanished", code="NotFound", status=404)
+        return found
+
+    def _lock_for(self, account: str) -> threading.Lock:
+        key = (self._connection.resource_group_for(account), account)
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _write(self, account: str, describe: str, operation: Callable[[], T]) -> T:
+        with self._lock_for(account):
+            try:
+                return with_backoff(
+                    operation,
+                    retryable=is_transient,
+                    first_delay=self._tuning.conflict_backoff,
+                    max_delay=self._tuning.conflict_backoff_max,
+                    deadline=self._tuning.write_deadline,
+                    describe=describe,
+                )
+            except Exception as exc:
+                raise to_provider_error(exc, describe) from exc

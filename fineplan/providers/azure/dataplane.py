@@ -1,0 +1,209 @@
+"""Files and fine-tuning jobs over `openai.AzureOpenAI` (the dated `/openai/...?api-version=` style).
+
+The SDK retries 408/409/429/5xx and connection errors itself (`max_retries`, honouring `retry-after-ms`); what
+is left when it gives up becomes a ProviderError. The openai package is imported only in `build_client`.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fineplan.errors import ProviderError
+from fineplan.providers.azure.connection import Connection, Tuning
+from fineplan.providers.azure.mapping import (
+    event_from_wire,
+    file_from_wire,
+    job_from_wire,
+    method_body,
+    metrics_from_checkpoints,
+    training_type_wire,
+)
+from fineplan.providers.azure.sdk_errors import is_not_found, to_provider_error
+from fineplan.providers.base import JobEvent, JobMetrics, JobRequest, ProgressFn, RemoteFile, RemoteJob
+
+if TYPE_CHECKING:
+    from openai import AzureOpenAI
+
+T = TypeVar("T")
+
+FILE_DONE = frozenset({"processed", "error", "deleted"})
+PAGE_SIZE = 100
+
+
+def build_client(
+    connection: Connection,
+    tuning: Tuning,
+    *,
+    api_key: str | None = None,
+    token_provider: Callable[[], str] | None = None,
+) -> AzureOpenAI:
+    """Exactly one of `api_key` / `token_provider`: passing both explicitly also keeps the SDK from falling
+    back to AZURE_OPENAI_API_KEY from the environment."""
+    if (api_key is None) == (token_provider is None):
+        raise ValueError("give exactly one of api_key and token_provider")
+    from openai import AzureOpenAI
+
+    return AzureOpenAI(
+        azure_endpoint=connection.endpoint,
+        api_version=connection.api_version,
+        api_key=api_key,
+        azure_ad_token_provider=token_provider,
+        max_retries=tuning.max_retries,
+        timeout=tuning.request_timeout,
+    )
+
+
+def _dump(obj: Any) -> dict[str, Any]:
+    """An SDK model as a plain dict, keeping Azure's extra fields (trainingType, user_provided_suffix...)."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+class _ProgressReader(io.BufferedReader):
+    """A file the SDK streams in chunks; reports (bytes sent, total) as it is read. A retried upload restarts."""
+
+    def __init__(self, path: Path, progress: ProgressFn) -> None:
+        super().__init__(io.FileIO(path, "rb"))
+        self._progress = progress
+        self._total = path.stat().st_size
+        self._sent = 0
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        position = super().seek(offset, whence)
+        self._sent = position
+        return position
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if chunk:
+            self._sent += len(chunk)
+            self._progress(min(self._sent, self._total), self._total)
+        return chunk
+
+
+class DataPlane:
+    def __init__(self, client: AzureOpenAI, tuning: Tuning) -> None:
+        self._client = client
+        self._tuning = tuning
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, doing: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except Exception as exc:
+            raise to_provider_error(exc, doing) from exc
+
+    def _get_or_none(self, doing: str, fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except Exception as exc:
+            if is_not_found(exc):
+                return None
+            raise to_provider_error(exc, doing) from exc
+
+    # ------------------------------------------------------------ files
+
+    def list_files(self) -> list[RemoteFile]:
+        def run() -> list[RemoteFile]:
+            pages = self._client.files.list(purpose="fine-tune", limit=PAGE_SIZE)
+            return [file_from_wire(_dump(f)) for f in pages]
+
+        return self._call("listing files", run)
+
+    def get_file(self, file_id: str) -> RemoteFile | None:
+        obj = self._get_or_none(f"reading file {file_id}", lambda: self._client.files.retrieve(file_id))
+        return file_from_wire(_dump(obj)) if obj is not None else None
+
+    def upload_file(self, path: Path, filename: str, progress: ProgressFn | None = None) -> RemoteFile:
+        def run() -> RemoteFile:
+            if progress is None:
+                with path.open("rb") as fh:
+                    obj = self._client.files.create(file=(filename, fh), purpose="fine-tune")
+            else:
+                with _ProgressReader(path, progress) as reader:
+                    obj = self._client.files.create(file=(filename, reader), purpose="fine-tune")
+            return file_from_wire(_dump(obj))
+
+        return self._call(f"uploading {path.name} as {filename}", run)
+
+    def wait_file_processed(self, file_id: str, timeout: float = 600) -> RemoteFile:
+        """Poll until the file is processed, failed (`status == "error"`, reason in `.error`) or deleted."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.get_file(file_id)
+            if current is None:
+                raise ProviderError(f"file {file_id} does not exist", code="notFound", status=404)
+            if current.status in FILE_DONE:
+                return current
+            if time.monotonic() >= deadline:
+                raise ProviderError(f"file {file_id} still {current.status} after {timeout:.0f} s", code="Timeout")
+            time.sleep(self._tuning.file_poll_interval)
+
+    def delete_file(self, file_id: str) -> None:
+        """Deleting a file that is already gone is not an error."""
+        self._get_or_none(f"deleting file {file_id}", lambda: self._client.files.delete(file_id))
+
+    # ------------------------------------------------------------ jobs
+
+    def list_jobs(self) -> list[RemoteJob]:
+        def run() -> list[RemoteJob]:
+            return [job_from_wire(_dump(j)) for j in self._client.fine_tuning.jobs.list(limit=PAGE_SIZE)]
+
+        return self._call("listing fine-tuning jobs", run)
+
+    def get_job(self, job_id: str) -> RemoteJob | None:
+        obj = self._get_or_none(f"reading job {job_id}", lambda: self._client.fine_tuning.jobs.retrieve(job_id))
+        return job_from_wire(_dump(obj)) if obj is not None else None
+
+    def create_job(self, request: JobRequest) -> RemoteJob:
+        extra: dict[str, Any] = {"trainingType": training_type_wire(request.training_type)}
+        kwargs: dict[str, Any] = {"model": request.model, "training_file": request.training_file}
+        for name in ("validation_file", "suffix", "seed"):
+            value = getattr(request, name)
+            if value is not None:
+                kwargs[name] = value
+        if request.metadata:
+            kwargs["metadata"] = dict(request.metadata)
+        kwargs["method"] = method_body(request)
+
+        def run() -> RemoteJob:
+            obj = self._client.fine_tuning.jobs.create(**kwargs, extra_body=extra)
+            return job_from_wire(_dump(obj))
+
+        return self._call(f"creating a {request.method} job on {request.model}", run)
+
+    def cancel_job(self, job_id: str) -> RemoteJob:
+        return self._call(
+            f"cancelling job {job_id}", lambda: job_from_wire(_dump(self._client.fine_tuning.jobs.cancel(job_id)))
+        )
+
+    def delete_job(self, job_id: str) -> None:
+        """Azure-only (dated API): the SDK has no method, so this goes through its raw request facility.
+        Deleting a job that is already gone is not an error."""
+
+        def run() -> None:
+            self._client.delete(f"/fine_tuning/jobs/{job_id}", cast_to=type(None))
+
+        self._get_or_none(f"deleting job {job_id}", run)
+
+    def job_events(self, job_id: str, limit: int = 20) -> list[JobEvent]:
+        """The latest `limit` events, oldest first (the API serves newest first)."""
+
+        def run() -> list[JobEvent]:
+            page = self._client.fine_tuning.jobs.list_events(job_id, limit=limit)
+            events = [event_from_wire(_dump(e)) for e in page.data]
+            return sorted(reversed(events), key=lambda e: e.created_at)  # stable: ties keep oldest first
+
+        return self._call(f"reading events of job {job_id}", run)
+
+    def job_metrics(self, job_id: str) -> JobMetrics:
+        def run() -> JobMetrics:
+            pages = self._client.fine_tuning.jobs.checkpoints.list(job_id, limit=PAGE_SIZE)
+            return metrics_from_checkpoints(_dump(c) for c in pages)
+
+        return self._call(f"reading checkpoints of job {job_id}", run)

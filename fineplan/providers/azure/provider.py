@@ -1,0 +1,191 @@
+"""AzureProvider: the one implementation of `fineplan.providers.base.Provider`, for Azure and the emulator alike.
+
+Data plane (files, jobs) through `openai.AzureOpenAI`; control plane (deployments) through
+`azure.mgmt.cognitiveservices`. Clients are built on first use, so a plan that never touches ARM never asks
+for an Entra token, and importing this module imports no SDK.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning
+from fineplan.providers.azure.credentials import (
+    api_key_from_env,
+    default_credential,
+    require_safe_transport,
+    token_provider,
+)
+from fineplan.providers.base import (
+    DeploymentRequest,
+    JobEvent,
+    JobMetrics,
+    JobRequest,
+    ProgressFn,
+    RemoteDeployment,
+    RemoteFile,
+    RemoteJob,
+)
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from fineplan.providers.azure.controlplane import ControlPlane
+    from fineplan.providers.azure.dataplane import DataPlane
+    from fineplan.spec.models import AzureTarget
+
+
+class AzureProvider:
+    """Give `api_key` for key auth on the data plane; `credential` (default: DefaultAzureCredential, created
+    when first needed) serves ARM always and the data plane when there is no key."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        api_key: str | None = None,
+        credential: TokenCredential | None = None,
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.connection = connection
+        self.tuning = tuning or Tuning()
+        self._api_key = api_key
+        self._credential = credential
+        self._owns_credential = credential is None
+        self._guard = threading.Lock()
+        self._data: DataPlane | None = None
+        self._control: ControlPlane | None = None
+
+    @classmethod
+    def from_target(cls, target: AzureTarget, *, tuning: Tuning | None = None) -> AzureProvider:
+        """A provider for a real Azure target: the key (if any) comes from the env var the target names."""
+        connection = Connection(
+            endpoint=target.endpoint,
+            subscription_id=target.subscription_id,
+            account=target.account,
+            resource_group=target.resource_group,
+            management_endpoint=target.management_endpoint,
+            api_version=target.api_version,
+            accounts=dict(target.accounts),
+        )
+        require_safe_transport(connection.endpoint, "endpoint")
+        require_safe_transport(connection.management_endpoint, "management_endpoint")
+        api_key = api_key_from_env(target.api_key_env) if target.api_key_env else None
+        return cls(connection, api_key=api_key, tuning=tuning)
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"AzureProvider(endpoint={self.connection.endpoint!r}, account={self.connection.account!r})"
+
+    # ------------------------------------------------------------ lazy clients
+
+    def _credential_or_default(self) -> TokenCredential:
+        if self._credential is None:
+            self._credential = default_credential()
+        return self._credential
+
+    @property
+    def _dataplane(self) -> DataPlane:
+        with self._guard:
+            if self._data is None:
+                from fineplan.providers.azure.dataplane import DataPlane, build_client
+
+                if self._api_key is not None:
+                    client = build_client(self.connection, self.tuning, api_key=self._api_key)
+                else:
+                    provider = token_provider(self._credential_or_default(), DATA_PLANE_SCOPE)
+                    client = build_client(self.connection, self.tuning, token_provider=provider)
+                self._data = DataPlane(client, self.tuning)
+            return self._data
+
+    @property
+    def _controlplane(self) -> ControlPlane:
+        with self._guard:
+            if self._control is None:
+                from fineplan.providers.azure.controlplane import ControlPlane, build_client
+
+                client = build_client(self.connection, self.tuning, self._credential_or_default())
+                self._control = ControlPlane(client, self.connection, self.tuning)
+            return self._control
+
+    # ------------------------------------------------------------ files
+
+    def list_files(self) -> list[RemoteFile]:
+        return self._dataplane.list_files()
+
+    def get_file(self, file_id: str) -> RemoteFile | None:
+        return self._dataplane.get_file(file_id)
+
+    def upload_file(self, path: Path, filename: str, progress: ProgressFn | None = None) -> RemoteFile:
+        return self._dataplane.upload_file(path, filename, progress)
+
+    def wait_file_processed(self, file_id: str, timeout: float = 600) -> RemoteFile:
+        return self._dataplane.wait_file_processed(file_id, timeout)
+
+    def delete_file(self, file_id: str) -> None:
+        self._dataplane.delete_file(file_id)
+
+    # ------------------------------------------------------------ jobs
+
+    def list_jobs(self) -> list[RemoteJob]:
+        return self._dataplane.list_jobs()
+
+    def get_job(self, job_id: str) -> RemoteJob | None:
+        return self._dataplane.get_job(job_id)
+
+    def create_job(self, request: JobRequest) -> RemoteJob:
+        return self._dataplane.create_job(request)
+
+    def cancel_job(self, job_id: str) -> RemoteJob:
+        return self._dataplane.cancel_job(job_id)
+
+    def delete_job(self, job_id: str) -> None:
+        self._dataplane.delete_job(job_id)
+
+    def job_events(self, job_id: str, limit: int = 20) -> list[JobEvent]:
+        return self._dataplane.job_events(job_id, limit)
+
+    def job_metrics(self, job_id: str) -> JobMetrics:
+        return self._dataplane.job_metrics(job_id)
+
+    # ------------------------------------------------------------ deployments
+
+    def list_deployments(self, account: str) -> list[RemoteDeployment]:
+        return self._controlplane.list_deployments(account)
+
+    def get_deployment(self, account: str, name: str) -> RemoteDeployment | None:
+        return self._controlplane.get_deployment(account, name)
+
+    def put_deployment(self, account: str, name: str, request: DeploymentRequest) -> RemoteDeployment:
+        return self._controlplane.put_deployment(account, name, request)
+
+    def update_deployment(
+        self, account: str, name: str, *, capacity: int | None = None, tags: dict[str, str] | None = None
+    ) -> RemoteDeployment:
+        return self._controlplane.update_deployment(account, name, capacity=capacity, tags=tags)
+
+    def delete_deployment(self, account: str, name: str) -> None:
+        self._controlplane.delete_deployment(account, name)
+
+    # ------------------------------------------------------------ target
+
+    @property
+    def default_account(self) -> str:
+        return self.connection.account
+
+    def endpoint_for(self, account: str) -> str:
+        if account == self.connection.account or self.connection.shared_root:
+            return self.connection.endpoint
+        return self._controlplane.account_endpoint(account)
+
+    def close(self) -> None:
+        with self._guard:
+            data, control, self._data, self._control = self._data, self._control, None, None
+        if data is not None:
+            data.close()
+        if control is not None:
+            control.close()
+        close = getattr(self._credential, "close", None) if self._owns_credential else None
+        if callable(close):
+            close()  # DefaultAzureCredential holds HTTP sessions of its own

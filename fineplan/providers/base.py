@@ -1,0 +1,152 @@
+"""The provider contract: what the engine needs from Azure, in fineplan's own vocabulary.
+
+The one implementation (`fineplan.providers.azure`) talks through the official SDKs (openai for files and jobs,
+azure-mgmt-cognitiveservices for deployments) to Azure or to the local emulator alike. Tests of the pure plan
+builder may use an in-memory fake; nothing else may.
+
+Reads are list-based (paged) so refresh costs a few calls, not one GET per resource. Writes that take time
+(deployment create/update/delete) block until the long-running operation finishes. Errors that retrying will not
+fix raise `fineplan.errors.ProviderError` (with the Azure error code in `.code` when there is one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+TERMINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    id: str
+    filename: str
+    bytes: int
+    status: str  # pending | running | processed | error | deleted ...
+    created_at: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    id: str
+    status: str
+    model: str
+    training_file: str
+    validation_file: str | None
+    fine_tuned_model: str | None
+    metadata: dict[str, str]
+    created_at: int
+    finished_at: int | None = None
+    estimated_finish: int | None = None
+    trained_tokens: int | None = None
+    method: str | None = None  # supervised | dpo | reinforcement
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    suffix: str | None = None
+    seed: int | None = None
+    training_type: str | None = None  # spec vocabulary: standard | global | developer
+    error: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_JOB_STATUSES
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    id: str
+    created_at: int
+    level: str
+    message: str
+    type: str = "message"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobMetrics:
+    """The last checkpoint's metrics (step, train_loss, valid_loss, ...) and the epoch count seen so far."""
+
+    step: int | None
+    epochs_done: int
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    model: str
+    training_file: str
+    method: str  # supervised | dpo | reinforcement
+    validation_file: str | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    training_type: str = "global"  # spec vocabulary; the provider sends Azure's trainingType
+    suffix: str | None = None
+    seed: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    grader: dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RemoteDeployment:
+    account: str
+    name: str
+    model_name: str
+    model_version: str
+    deployment_type: str | None  # spec vocabulary (developer, standard, ...), None if the SKU is unknown
+    sku_name: str
+    capacity: int
+    rai_policy: str | None
+    version_upgrade: str | None  # spec vocabulary: no_auto_upgrade, ...
+    tags: dict[str, str]
+    provisioning_state: str
+    created_at: float | None = None  # epoch seconds (systemData.createdAt)
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    model_name: str
+    deployment_type: str  # spec vocabulary; the provider sends the ARM SKU name
+    capacity: int
+    model_version: str = "1"
+    rai_policy: str | None = None
+    version_upgrade: str = "no_auto_upgrade"
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+class Provider(Protocol):
+    """Everything the engine asks of Azure. Accounts are ARM account names within the target."""
+
+    # files
+    def list_files(self) -> list[RemoteFile]: ...
+    def upload_file(self, path: Path, filename: str, progress: ProgressFn | None = None) -> RemoteFile: ...
+    def wait_file_processed(self, file_id: str, timeout: float = 600) -> RemoteFile: ...
+    def delete_file(self, file_id: str) -> None: ...
+
+    # jobs
+    def list_jobs(self) -> list[RemoteJob]: ...
+    def get_job(self, job_id: str) -> RemoteJob | None: ...
+    def create_job(self, request: JobRequest) -> RemoteJob: ...
+    def cancel_job(self, job_id: str) -> RemoteJob: ...
+    def delete_job(self, job_id: str) -> None: ...
+    def job_events(self, job_id: str, limit: int = 20) -> list[JobEvent]: ...
+    def job_metrics(self, job_id: str) -> JobMetrics: ...
+
+    # deployments (ARM)
+    def list_deployments(self, account: str) -> list[RemoteDeployment]: ...
+    def get_deployment(self, account: str, name: str) -> RemoteDeployment | None: ...
+    def put_deployment(self, account: str, name: str, request: DeploymentRequest) -> RemoteDeployment: ...
+    def update_deployment(
+        self, account: str, name: str, *, capacity: int | None = None, tags: dict[str, str] | None = None
+    ) -> RemoteDeployment: ...
+    def delete_deployment(self, account: str, name: str) -> None: ...
+
+    @property
+    def default_account(self) -> str: ...
+    def endpoint_for(self, account: str) -> str: ...
+    def close(self) -> None: ...

@@ -1,0 +1,132 @@
+"""The plan for people at a terminal, in Terraform's grammar (which users already read fluently).
+
+Order: changes made outside fineplan (drift), the actions, gates, `Plan: …` with the cost and budget lines,
+then the loud parts (retraining, blocked changes), then the plan's diagnostics. Colour only when asked
+(the CLI passes `use_color()`, which honours NO_COLOR and the TTY).
+"""
+
+from __future__ import annotations
+
+from fineplan.plan.model import Plan
+from fineplan.pricing import format_usd
+from fineplan.render import plan_text as words
+from fineplan.render.color import Painter
+
+_RULE = "─" * 77
+
+
+def render_human(plan: Plan, *, color: bool = False) -> str:
+    paint = Painter(color)
+    out: list[str] = []
+    if plan.drift:
+        out += _drift(plan, paint)
+
+    changes = words.shown_changes(plan)
+    if not changes:
+        out += [
+            paint("No changes.", "green", "bold") + " Your infrastructure matches the configuration.",
+            "",
+            "fineplan has compared your real infrastructure against your configuration and found no "
+            "differences, so no changes are needed.",
+        ]
+        out += _gates(plan, paint)
+        out += _diagnostics(plan, paint)
+        return "\n".join(out).rstrip("\n") + "\n"
+
+    out += [
+        "fineplan used the selected target to generate the following execution plan. Resource actions are "
+        "indicated with the following symbols:",
+        *words.legend(plan, paint),
+        "",
+        "fineplan will perform the following actions:",
+        "",
+    ]
+    for change in changes:
+        out += words.resource_block(change, paint)
+        out.append("")
+    out += _gates(plan, paint)
+
+    out.append(paint(words.plan_line(plan), "bold"))
+    for line in (words.wait_line(plan), words.cost_line(plan)):
+        if line:
+            out.append(line)
+    limit, over = words.budget(plan)
+    budget = words.budget_line(plan)
+    if budget:
+        out.append(paint(budget, "red", "bold") if over else budget)
+    out += _retrain_warning(plan, paint)
+    out += _blocked_warning(plan, paint)
+    out += _diagnostics(plan, paint)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _drift(plan: Plan, paint: Painter) -> list[str]:
+    out = [
+        paint("Note: Objects have changed outside of fineplan", "bold"),
+        "",
+        'fineplan detected the following changes made outside of fineplan since the last "fineplan apply" '
+        "which may have affected this plan:",
+        "",
+    ]
+    for drift in plan.drift:
+        out += words.drift_block(drift, paint)
+        out.append("")
+    if plan.options.get("refresh_only"):
+        out.append(
+            "This is a refresh-only plan, so fineplan will not take any actions to undo these. If you were "
+            "expecting these changes then you can apply this plan to record the updated values in the fineplan "
+            "state without changing any remote objects."
+        )
+    else:
+        out.append(
+            "Unless you have made equivalent changes to your configuration, or ignored the relevant attributes "
+            "using lifecycle.ignore_changes, the following plan may include actions to undo or respond to these "
+            "changes."
+        )
+    return [*out, "", _RULE, ""]
+
+
+def _gates(plan: Plan, paint: Painter) -> list[str]:
+    if not plan.gates:
+        return []
+    out = [paint("Gates:", "bold")]
+    for gate in plan.gates:
+        style = {"passed": "green", "failed": "red"}.get(gate.status, "yellow")
+        out.append("  " + paint(words.gate_title(gate), style))
+        out += [f"    {words.gate_check_text(c)}" for c in gate.checks]
+    return [*out, ""]
+
+
+def _retrain_warning(plan: Plan, paint: Painter) -> list[str]:
+    jobs = words.retrains(plan)
+    if not jobs:
+        return []
+    known = [c.cost["usd"] for c in jobs if c.cost and c.cost.get("usd") is not None]
+    total = format_usd(sum(known)) + (" or more" if len(known) < len(jobs) else "")
+    n = len(jobs)
+    out = ["", paint(f"Warning: {n} job{'s' if n != 1 else ''} will retrain, costing {total}", "yellow", "bold"), ""]
+    for c in jobs:
+        money = words.change_cost(c) or "training cost not estimated"
+        out.append(f"  {paint(c.address, 'bold')}: {words.reason_text(c)}")
+        out.append(f"    {money}" + (f": {c.cost['basis']}" if c.cost and c.cost.get("usd") is not None else ""))
+    return out
+
+
+def _blocked_warning(plan: Plan, paint: Painter) -> list[str]:
+    held = words.blocked(plan)
+    if not held:
+        return []
+    n = len(held)
+    out = ["", paint(f"Warning: {n} change{'s are' if n != 1 else ' is'} blocked; apply will skip", "yellow", "bold")]
+    out.append("")
+    out += [f"  {paint(c.address, 'bold')}: {c.blocked}" for c in held]
+    return out
+
+
+def _diagnostics(plan: Plan, paint: Painter) -> list[str]:
+    out: list[str] = []
+    for d in plan.diagnostics:
+        style = {"error": "red", "warning": "yellow"}.get(d.get("severity", ""), "blue")
+        lines = words.diagnostic_lines(d)
+        out += ["", paint(lines[0], style, "bold"), *lines[1:]]
+    return out

@@ -1,0 +1,217 @@
+"""The JSON Schema (draft 2020-12) of the canonical JSON plan, format_version 1.0.
+
+Kept as Python so it ships inside the package (no data file to find at run time); `specs/plan.schema.json` is
+its published copy, checked against this by the tests (rewritten by `FINEPLAN_ACCEPT=1`). The prose is in
+`specs/plan-format.md`. Objects fineplan controls forbid unknown keys, so the schema and the code cannot drift
+apart silently; `before`/`after`/`options`/gate checks are open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fineplan.plan.model import FORMAT_VERSION, Action
+
+SCHEMA_ID = "https://fineplan.dev/schemas/plan-1.0.schema.json"
+
+_STR: dict[str, Any] = {"type": "string"}
+_BOOL: dict[str, Any] = {"type": "boolean"}
+_NUM: dict[str, Any] = {"type": "number"}
+_COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _closed(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """An object with exactly these keys (all required unless `required` says otherwise)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def _attributes(description: str) -> dict[str, Any]:
+    return {**_nullable({"type": "object"}), "description": description}
+
+
+def _position() -> dict[str, Any]:
+    return _closed({"line": {"type": "integer", "minimum": 1}, "column": {"type": "integer", "minimum": 1}})
+
+
+def plan_schema() -> dict[str, Any]:
+    actions = [a.value for a in Action]
+    json_actions = sorted({v for a in Action for v in a.json_actions})
+    attribute_path = {"type": "string", "description": "A dotted attribute path, e.g. hyperparameters.n_epochs."}
+    defs: dict[str, Any] = {
+        "reason": _closed(
+            {
+                "code": {**_STR, "description": "Machine-readable, e.g. input_changed, deleted_outside, new."},
+                "message": {**_STR, "description": "For people: what changed and where."},
+                "attribute": attribute_path,
+            },
+            required=["code", "message"],
+            description="Why an action was chosen. Explains; never decides.",
+        ),
+        "cost_estimate": _closed(
+            {
+                "kind": {"enum": ["training", "hosting"]},
+                "usd": {
+                    **_nullable(_NUM),
+                    "description": "training: one-off total; hosting: per month. null: not estimated (see notes).",
+                },
+                "basis": {**_STR, "description": "The arithmetic, for the reader."},
+                "approximate": _BOOL,
+                "notes": {"type": "array", "items": _STR},
+                "usd_per_hour": _nullable(_NUM),
+                "usd_per_month": _nullable(_NUM),
+                "hours": {**_NUM, "description": "RFT: the training hours priced."},
+            },
+            required=["kind", "usd", "basis", "approximate", "notes"],
+        ),
+        "resource_change": _closed(
+            {
+                "address": {**_STR, "pattern": r"^[a-z]+\.[a-z0-9-]+$", "description": "kind.name, e.g. job.sft"},
+                "kind": {**_STR, "description": "Dataset, FineTuningJob or Deployment."},
+                "name": _STR,
+                "actions": {
+                    "type": "array",
+                    "items": {"enum": json_actions},
+                    "minItems": 1,
+                    "description": 'Terraform-style: a replacement is ["delete", "create"].',
+                },
+                "action": {"enum": actions, "description": "The single action, replace included."},
+                "reasons": {"type": "array", "items": {"$ref": "#/$defs/reason"}},
+                "before": _attributes("Attributes as last read (null when the resource does not exist yet)."),
+                "after": _attributes("Attributes as planned (null when the resource is being destroyed)."),
+                "after_unknown": {
+                    "type": "array",
+                    "items": attribute_path,
+                    "description": "Attributes known only after apply (shown as (known after apply)).",
+                },
+                "replace_paths": {
+                    "type": "array",
+                    "items": attribute_path,
+                    "description": "Attributes whose change forces replacement.",
+                },
+                "depends_on": {"type": "array", "items": _STR},
+                "inputs_digest": _nullable(_STR),
+                "remote_id": _nullable(_STR),
+                "blocked": {
+                    **_nullable(_STR),
+                    "description": "Why apply will skip this change (a failing gate, a blocked dependency).",
+                },
+                "retrain": {**_BOOL, "description": "The change trains a job that trained before: it costs again."},
+                "cost": {"anyOf": [{"$ref": "#/$defs/cost_estimate"}, {"type": "null"}]},
+            }
+        ),
+        "drift": _closed(
+            {
+                "address": _STR,
+                "kind": _STR,
+                "name": _STR,
+                "change": {"enum": ["deleted", "changed", "expired", "failed", "cancelled", "model_gone", "adopted"]},
+                "message": _STR,
+                "before": _attributes("As last recorded in state."),
+                "after": _attributes("As refresh found it (null when gone)."),
+            }
+        ),
+        "gate": _closed(
+            {
+                "address": {**_STR, "description": "The gated deployment."},
+                "job": {**_STR, "description": "The job whose metrics are checked."},
+                "status": {"enum": ["passed", "failed", "pending"]},
+                "checks": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "description": "One bound: {metric, op, threshold, value, passed}; value is null while pending.",
+                        "properties": {
+                            "metric": _STR,
+                            "op": {"enum": ["<=", ">=", "<", ">"]},
+                            "threshold": _NUM,
+                            "value": _nullable(_NUM),
+                            "passed": _nullable(_BOOL),
+                        },
+                    },
+                },
+            }
+        ),
+        "hosting": _closed(
+            {
+                "per_hour_before": _NUM,
+                "per_hour_after": _NUM,
+                "delta_per_hour": _NUM,
+                "per_month_before": _NUM,
+                "per_month_after": _NUM,
+                "delta_per_month": _NUM,
+                "unpriced": _COUNT,
+            }
+        ),
+        "cost": _closed(
+            {
+                "currency": {**_STR, "description": "ISO 4217, e.g. USD."},
+                "as_of": {**_STR, "description": "Date of the price table (YYYY-MM-DD)."},
+                "approximate": _BOOL,
+                "training_usd": {**_NUM, "description": "One-off spend of the jobs this plan trains (known figures)."},
+                "training_unpriced": {**_COUNT, "description": "Jobs without a figure: training_usd is a floor."},
+                "hosting": {"$ref": "#/$defs/hosting"},
+                "hours_per_month": _COUNT,
+                "budget": _closed(
+                    {
+                        "max_training_cost_usd": _nullable({"type": "number", "minimum": 0}),
+                        "over": {**_BOOL, "description": "apply refuses a plan that is over budget."},
+                    }
+                ),
+            },
+            required=[],
+            description="Empty when the plan was made without prices; otherwise every key but budget is present.",
+            dependentRequired={
+                "training_usd": ["training_unpriced", "hosting", "hours_per_month", "approximate"],
+            },
+        ),
+        "range": _closed({"filename": _STR, "start": _position(), "end": _position()}),
+        "diagnostic": _closed(
+            {
+                "severity": {"enum": ["error", "warning", "info"]},
+                "code": {**_STR, "pattern": r"^FP\d{3}$"},
+                "summary": _STR,
+                "detail": _STR,
+                "range": {"$ref": "#/$defs/range"},
+                "count": {"type": "integer", "minimum": 1},
+                "occurrences": {"type": "array", "items": {"$ref": "#/$defs/range"}},
+            },
+            required=["severity", "code", "summary", "detail"],
+        ),
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "fineplan plan",
+        "description": "The canonical JSON plan. Human and Markdown output are views of it. See plan-format.md.",
+        **_closed(
+            {
+                "format_version": {"const": FORMAT_VERSION},
+                "fineplan_version": _STR,
+                "created_at": {**_STR, "description": "ISO 8601, UTC."},
+                "project": _STR,
+                "target": _STR,
+                "state": _closed({"lineage": _nullable(_STR), "serial": _nullable({"type": "integer"})}),
+                "inputs_digest": _STR,
+                "options": {"type": "object", "description": "How the plan was asked for (refresh_only, …)."},
+                "summary": _closed(
+                    {"add": _COUNT, "change": _COUNT, "destroy": _COUNT, "wait": _COUNT, "has_changes": _BOOL}
+                ),
+                "resource_changes": {"type": "array", "items": {"$ref": "#/$defs/resource_change"}},
+                "drift": {"type": "array", "items": {"$ref": "#/$defs/drift"}},
+                "gates": {"type": "array", "items": {"$ref": "#/$defs/gate"}},
+                "cost": {"$ref": "#/$defs/cost"},
+                "diagnostics": {"type": "array", "items": {"$ref": "#/$defs/diagnostic"}},
+            }
+        ),
+        "$defs": defs,
+    }
