@@ -33,7 +33,7 @@ name: train
 spec:
   path: data/train.jsonl
   format: chat
-  split: {validation: 0.2, seed: 1}
+  split: {validation: 0.3, seed: 1}
 ---
 kind: FineTuningJob
 name: assistant-sft
@@ -71,6 +71,8 @@ _TOPICS = [
     ("What is the largest ocean?", "The Pacific."),
     ("How many sides does a triangle have?", "Three."),
 ]
+# Plus sums, so both parts of the split hold the 10 examples Azure asks for.
+_TOPICS += [(f"What is {a} + {b}?", f"{a + b}.") for a, b in zip(range(3, 33), range(41, 71), strict=True)]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

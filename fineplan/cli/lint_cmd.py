@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 from fineplan.cli.common import context, write
-from fineplan.diagnostics import Diagnostic, has_errors
+from fineplan.diagnostics import Diagnostic, Location, has_errors
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,8 +34,6 @@ def _renderer(fmt: str, ctx_root: object) -> Callable[[list[Diagnostic]], str]:
         from fineplan.render.github import render_github
 
         return render_github
-    from pathlib import Path
-
     from fineplan.render.diagnostics_text import render_diagnostics, summary_line
 
     def text(diags: list[Diagnostic]) -> str:
@@ -41,6 +41,29 @@ def _renderer(fmt: str, ctx_root: object) -> Callable[[list[Diagnostic]], str]:
         return body if has_errors(diags) else body + summary_line(diags) + "\n"
 
     return text
+
+
+def _from_working_dir(diags: list[Diagnostic], root: Path) -> list[Diagnostic]:
+    """GitHub resolves annotation and SARIF paths from the repository root (the working directory in CI), not from
+    `-C DIR`: prefix project-relative paths with DIR when the project lies below the working directory."""
+    try:
+        base = root.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return diags
+    if base == Path("."):
+        return diags
+
+    def move(loc: Location) -> Location:
+        return loc if Path(loc.file).is_absolute() else replace(loc, file=(base / loc.file).as_posix())
+
+    return [
+        replace(
+            d,
+            location=move(d.location) if d.location else None,
+            occurrences=tuple(move(o) for o in d.occurrences),
+        )
+        for d in diags
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     ctx = context(args)
     diags = ctx.lint(datasets=not args.no_datasets)
-    write(_renderer(args.format, ctx.root)(diags))
+    shown = _from_working_dir(diags, ctx.root) if args.format in ("sarif", "github") else diags
+    write(_renderer(args.format, ctx.root)(shown))
     failed = has_errors(diags) or (args.strict and bool(diags))
     return 1 if failed else 0

@@ -89,6 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # a bug in fineplan: say so briefly; --debug shows the traceback
+        if args.debug:
+            raise
+        print(f"Internal error: {type(exc).__name__}: {exc}\n(re-run with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 def run() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from fineplan.cli.common import write
 
@@ -15,8 +14,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fineplan.spec.schema import all_schemas, schema_for
+    from fineplan.spec.schema import all_schemas, render_schema, schema_for
 
-    doc = schema_for(args.kind) if args.kind else all_schemas()
-    write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    # one kind prints exactly the text of its checked-in file under specs/schemas/
+    write(render_schema(schema_for(args.kind) if args.kind else all_schemas()))
     return 0

@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+from fineplan.diagnostics import Diagnostic
 from fineplan.errors import ConfigError, DiagnosticsError, StateError
 from fineplan.state.backend import LockInfo
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from fineplan.state.factory import open_backend
 
     root = Path(args.chdir)
-    diags: list = []
+    diags: list[Diagnostic] = []
     settings, _ = load_settings(root, diags)
     if any(d.is_error for d in diags):
         raise DiagnosticsError(diags)

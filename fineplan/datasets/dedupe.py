@@ -132,7 +132,7 @@ def find_duplicates(logs: list[tuple[HashLog, int]], spill_dir: str | None) -> D
             else:
                 res.count += 1
                 if len(res.samples) < KEEP * 4:
-                    res.samples.append((ln, 1, f"line {ln} repeats line {earlier} exactly"))
+                    res.samples.append((ln, 1, f"repeats line {earlier} exactly"))
     res.samples = sorted(res.samples)[:KEEP]
     return res
 
@@ -154,7 +154,7 @@ def find_leaks(
             if t is not None:
                 res.count += 1
                 if len(res.samples) < KEEP * 4:
-                    res.samples.append((ln, 1, f"validation line {ln} is training line {t}"))
+                    res.samples.append((ln, 1, f"same as training line {t}"))
     res.samples = sorted(res.samples)[:KEEP]
     return res
 

@@ -25,6 +25,7 @@ class Findings:
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     line: int = 0
     fatal: bool = False  # an error-level finding on the current line
+    errors: int = 0  # error-level findings so far
     _last: dict[str, int] = field(default_factory=dict)
 
     def start(self, line: int) -> None:
@@ -35,8 +36,10 @@ class Findings:
         self.add_at(code, message, self.line, 1)
 
     def add_at(self, code: str, message: str, line: int, column: int = 1) -> None:
-        if line == self.line and code in C.EXAMPLE_FATAL:
-            self.fatal = True
+        if code in C.EXAMPLE_FATAL:
+            self.errors += 1
+            if line == self.line:
+                self.fatal = True
         if self._last.get(code) == line:
             return
         self._last[code] = line
@@ -65,7 +68,7 @@ class Findings:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.counts = state["counts"]  # type: ignore[assignment]
         self.samples = state["samples"]  # type: ignore[assignment]
-        self.line, self.fatal, self._last = 0, False, {}
+        self.line, self.fatal, self.errors, self._last = 0, False, 0, {}
 
     def to_diagnostics(self, file: str) -> list[Diagnostic]:
         out: list[Diagnostic] = []

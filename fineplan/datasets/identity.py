@@ -12,7 +12,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 from fineplan.datasets.cachedir import cache_dir as resolve_cache_dir
@@ -78,14 +78,11 @@ def remember_digest(path: Path, st: os.stat_result, digest: str, cache_dir: Path
     conn = _db(cache_dir)
     if conn is None:
         return
-    with closing(conn):
-        try:
-            conn.execute(
-                "INSERT OR REPLACE INTO digests VALUES (?,?,?,?,?,?)",
-                (_key(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest),
-            )
-        except sqlite3.Error:
-            pass
+    with closing(conn), suppress(sqlite3.Error):
+        conn.execute(
+            "INSERT OR REPLACE INTO digests VALUES (?,?,?,?,?,?)",
+            (_key(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest),
+        )
 
 
 def file_digest(path: Path, cache_dir: Path | None = None) -> str:
@@ -121,12 +118,9 @@ def store_report(key: str, body: bytes, cache_dir: Path | None = None) -> None:
     conn = _db(cache_dir)
     if conn is None:
         return
-    with closing(conn):
-        try:
-            conn.execute("INSERT OR REPLACE INTO reports VALUES (?,?,?)", (key, body, time.time()))
-            conn.execute(
-                "DELETE FROM reports WHERE key NOT IN (SELECT key FROM reports ORDER BY created DESC LIMIT ?)",
-                (MAX_REPORTS,),
-            )
-        except sqlite3.Error:
-            pass
+    with closing(conn), suppress(sqlite3.Error):
+        conn.execute("INSERT OR REPLACE INTO reports VALUES (?,?,?)", (key, body, time.time()))
+        conn.execute(
+            "DELETE FROM reports WHERE key NOT IN (SELECT key FROM reports ORDER BY created DESC LIMIT ?)",
+            (MAX_REPORTS,),
+        )

@@ -44,56 +44,71 @@ class PartResult:
     examples: int = 0  # non-blank lines
     findings: Findings = field(default_factory=Findings)
     tally: TokenTally = field(default_factory=TokenTally)
-    long: list[tuple[int, int, int]] = field(default_factory=list)  # (line, offset, length): count exactly
     log: HashLog | None = None
 
 
-def iter_line_blocks(f: BinaryIO, start: int, end: int, block: int = BLOCK) -> Iterator[tuple[list[bytes], int]]:
-    """Yield (lines, file offset of the first) for the lines that start in [start, end), without newlines."""
-    pos = 0
-    if start > 0:
-        f.seek(start - 1)
-        skipped = 0
-        while True:
-            chunk = f.read(1 << 16)
-            if not chunk:
-                return
-            i = chunk.find(b"\n")
-            if i >= 0:
-                pos = start + skipped + i
-                break
-            skipped += len(chunk)
-        f.seek(pos)
+def _first_line_start(f: BinaryIO, start: int) -> int | None:
+    """Offset of the first line that starts at or after `start` (None: no such line)."""
+    if start == 0:
+        return 0
+    f.seek(start - 1)
+    skipped = 0
+    while True:
+        chunk = f.read(1 << 16)
+        if not chunk:
+            return None
+        i = chunk.find(b"\n")
+        if i >= 0:
+            return start + skipped + i
+        skipped += len(chunk)
+
+
+def iter_chunks(f: BinaryIO, start: int, end: int, block: int = BLOCK) -> Iterator[tuple[bytes, int, int]]:
+    """Yield (chunk, file offset of chunk, stop): `chunk` holds whole lines (newline-terminated except a final
+    line at EOF); the lines starting before index `stop` are the ones of the range [start, end)."""
+    pos = _first_line_start(f, start)
+    if pos is None:
+        return
+    f.seek(pos)
     pending: list[bytes] = []
     while pos < end:
         data = f.read(block)
         if not data:
             if pending:
-                yield [b"".join(pending)], pos
+                tail = b"".join(pending)
+                yield tail, pos, len(tail)
             return
-        if data.find(b"\n") < 0:
+        cut = data.rfind(b"\n")
+        if cut < 0:
             pending.append(data)
             continue
         if pending:
+            cut += sum(map(len, pending))
             pending.append(data)
             data = b"".join(pending)
             pending = []
-        lines = data.split(b"\n")
-        tail = lines.pop()
-        done = len(data) - len(tail)
-        if pos + done > end:
-            keep, p = [], pos
-            for line in lines:
-                if p >= end:
-                    break
-                keep.append(line)
-                p += len(line) + 1
-            yield keep, pos
+        whole = cut + 1
+        yield data, pos, min(whole, end - pos)
+        if pos + whole >= end:
             return
-        yield lines, pos
-        pos += done
-        if tail:
-            pending.append(tail)
+        if whole < len(data):
+            pending.append(data[whole:])
+        pos += whole
+
+
+def iter_lines(f: BinaryIO, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int]]:
+    """(line without newline, offset) for the lines starting in [start, end); convenient, not the hot path."""
+    if end is None:
+        f.seek(0, 2)
+        end = f.tell()
+    for chunk, base, stop in iter_chunks(f, start, end):
+        s = 0
+        while s < stop:
+            e = chunk.find(b"\n", s)
+            if e < 0:
+                e = len(chunk)
+            yield chunk[s:e], base + s
+            s = e + 1
 
 
 def _reject_constant(name: str) -> Any:
@@ -127,6 +142,14 @@ def describe(value: Any) -> str:
 
 def scan_range(path: str, start: int, end: int, cfg: ScanConfig, index: int = 0) -> PartResult:
     """Scan the lines starting in [start, end). Runs in a worker process; returns a small, picklable result."""
+    with open(path, "rb") as f:
+        return scan_stream(f, start, end, cfg, index)
+
+
+def scan_stream(
+    f: BinaryIO, start: int, end: int, cfg: ScanConfig, index: int = 0, *, stop_on_error: bool = False
+) -> PartResult:
+    """scan_range on an open binary stream; `stop_on_error` ends the scan after the first error-level line."""
     res = PartResult(index)
     findings = res.findings
     tally = res.tally
@@ -134,78 +157,91 @@ def scan_range(path: str, start: int, end: int, cfg: ScanConfig, index: int = 0)
     res.log = log
     rec = log.records
     validate = validator_for(cfg.fmt) if cfg.validate else None
-    count = get_encoder(cfg.encoding).count if (cfg.exact and validate is not None) else None
+    exact = cfg.exact
+    count = get_encoder(cfg.encoding).count if (exact and validate is not None) else None
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
     add = findings.add
     limit = cfg.limit
     exact_hist = tally.exact
     est_hist = tally.est
-    long = res.long
     ln = examples = counted = exact_trained = over = 0
     est_fixed = est_tfixed = est_chars = est_tchars = 0
     too_long = f"over the {limit:,}-token limit per example" + (f" of {cfg.model}" if cfg.model else "")
 
-    with open(path, "rb") as f:
-        for lines, pos in iter_line_blocks(f, start, end):
-            for raw in lines:
-                ln += 1
-                off = pos
-                pos += len(raw) + 1
-                if off == 0 and raw.startswith(BOM):
+    for chunk, base, stop in iter_chunks(f, start, end):
+        view = memoryview(chunk)
+        find = chunk.find
+        size = len(chunk)
+        s = 0
+        while s < stop:
+            if stop_on_error and findings.errors:
+                break
+            e = find(b"\n", s)
+            if e < 0:
+                e = size
+            ln += 1
+            off = base + s
+            raw = view[s:e]
+            first = chunk[s] if e > s else 10
+            s = e + 1
+            if first <= 32 or first == 0xEF:
+                if off == 0 and raw[:3] == BOM:
                     findings.line = ln
                     add(C.BOM, "file starts with a UTF-8 byte order mark (accepted, but better without)")
                     raw = raw[3:]
-                if not raw or raw.isspace():
+                if not bytes(raw).strip():
                     findings.line = ln
                     add(C.BLANK_LINE, "blank line (JSONL needs one JSON object per line)")
                     continue
-                examples += 1
-                rec.append(hash(raw if raw[-1] > 32 else raw.rstrip()))
-                rec.append(ln)
-                if validate is None:
+            examples += 1
+            rec.append(hash(raw if chunk[e - 1] > 32 else bytes(raw).rstrip()))
+            rec.append(ln)
+            if validate is None:
+                continue
+            try:
+                obj = loads(raw)
+            except decode_error:
+                obj = parse_fallback(bytes(raw), findings, ln)
+                if obj is None:
                     continue
-                try:
-                    obj = loads(raw)
-                except decode_error:
-                    obj = parse_fallback(raw, findings, ln)
-                    if obj is None:
-                        continue
-                findings.line = ln
-                findings.fatal = False
-                if type(obj) is not dict:
-                    add(C.NOT_OBJECT, describe(obj))
-                    continue
-                try:
-                    plan: TokenPlan = validate(obj, add)
-                except Exception as exc:  # a validator bug must not hide the rest of the file
-                    add(C.INTERNAL, f"validator failed on this line: {type(exc).__name__}: {exc}")
-                    continue
-                if findings.fatal:
-                    continue
-                if count is not None:
-                    total, trained, seq = plan.counts(count)
-                    exact_hist[total] = exact_hist.get(total, 0) + 1
-                    exact_trained += trained
-                    counted += 1
-                    if seq > limit:
-                        over += 1
-                        add(C.EXAMPLE_TOO_LONG, f"example has {seq:,} tokens, {too_long}")
-                    continue
-                fixed = plan.p_fixed + plan.a_fixed + plan.b_fixed
-                if fixed + plan.uncertain + len(raw) > limit:
-                    long.append((ln, off, len(raw)))  # may exceed the limit: count exactly later
-                    continue
-                chars, tchars = plan.chars()
-                key = est_key(fixed, chars)
-                est_hist[key] = est_hist.get(key, 0) + 1
-                est_fixed += fixed
-                est_tfixed += plan.a_fixed + plan.b_fixed
-                est_chars += chars
-                est_tchars += tchars
+            findings.line = ln
+            findings.fatal = False
+            if type(obj) is not dict:
+                add(C.NOT_OBJECT, describe(obj))
+                continue
+            try:
+                plan: TokenPlan = validate(obj, add)
+            except Exception as exc:  # a validator bug must not hide the rest of the file
+                add(C.INTERNAL, f"validator failed on this line: {type(exc).__name__}: {exc}")
+                continue
+            if findings.fatal:
+                continue
+            fixed = plan.p_fixed + plan.a_fixed + plan.b_fixed
+            # Tokens never outnumber the bytes of the text, so only long lines can exceed the limit.
+            if exact or fixed + plan.uncertain + len(raw) > limit:
+                if count is None:
+                    count = get_encoder(cfg.encoding).count
+                total, trained, seq = plan.counts(count)
+                exact_hist[total] = exact_hist.get(total, 0) + 1
+                exact_trained += trained
                 counted += 1
-            log.maybe_spill()
-            rec = log.records
+                if seq > limit:
+                    over += 1
+                    add(C.EXAMPLE_TOO_LONG, f"example has {seq:,} tokens, {too_long}")
+                continue
+            chars, tchars = plan.chars()
+            key = est_key(fixed, chars)
+            est_hist[key] = est_hist.get(key, 0) + 1
+            est_fixed += fixed
+            est_tfixed += plan.a_fixed + plan.b_fixed
+            est_chars += chars
+            est_tchars += tchars
+            counted += 1
+        log.maybe_spill()
+        rec = log.records
+        if stop_on_error and findings.errors:
+            break
     log.finish()
     res.lines = ln
     res.examples = examples
@@ -246,18 +282,3 @@ def plan_for_line(raw: bytes, fmt: str) -> TokenPlan | None:
     except Exception:
         return None
     return None if sink.fatal else plan
-
-
-def count_lines_exactly(
-    path: str, items: list[tuple[int, int, int]], cfg: ScanConfig
-) -> list[tuple[int, int, int, int]]:
-    """(line, total, trained, longest sequence) for lines given as (line, offset, length)."""
-    count = get_encoder(cfg.encoding).count
-    out: list[tuple[int, int, int, int]] = []
-    with open(path, "rb") as f:
-        for line, off, length in items:
-            f.seek(off)
-            plan = plan_for_line(f.read(length), cfg.fmt)
-            if plan is not None:
-                out.append((line, *plan.counts(count)))
-    return out

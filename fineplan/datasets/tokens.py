@@ -82,21 +82,30 @@ def seed_tiktoken_cache(name: str = DEFAULT_ENCODING, raw: bytes | None = None) 
     """Put the vocabulary where tiktoken looks before downloading. Returns the file, or None if unwritable."""
     import tiktoken.load  # noqa: F401  (the cache-key scheme below is tiktoken's)
 
-    cache = os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
-    if cache == "":
+    target = tiktoken_cache_file(name)
+    if target is None:
         return None
-    folder = Path(cache) if cache else Path(tempfile.gettempdir()) / "data-gym-cache"
-    target = folder / hashlib.sha1((_BASE_URL + f"{name}.tiktoken").encode()).hexdigest()
     try:
         if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == _PINNED[name]:
             return target
-        folder.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(raw if raw is not None else _raw_vocab(name))
         os.replace(tmp, target)
     except OSError:
         return None
     return target
+
+
+def tiktoken_cache_file(name: str) -> Path | None:
+    """Where tiktoken looks for `name` before downloading it (None: its cache is disabled)."""
+    cache = os.environ.get("TIKTOKEN_CACHE_DIR")
+    if cache is None:
+        cache = os.environ.get("DATA_GYM_CACHE_DIR")
+    if cache == "":
+        return None
+    folder = Path(cache) if cache else Path(tempfile.gettempdir()) / "data-gym-cache"
+    return folder / hashlib.sha1((_BASE_URL + f"{name}.tiktoken").encode()).hexdigest()
 
 
 def _ranks_cache_file(name: str, cache_dir: Path | None) -> Path | None:
@@ -193,6 +202,9 @@ def get_encoder(name: str = DEFAULT_ENCODING, cache_dir: Path | None = None) -> 
     with _ENCODERS_LOCK:
         enc = _ENCODERS.get(name)
         if enc is None:
+            seeded = tiktoken_cache_file(name)
+            if seeded is not None and not seeded.is_file():
+                seed_tiktoken_cache(name)  # so tiktoken.get_encoding() never downloads either
             ranks = _load_ranks(name, cache_dir)
             spec = _constructor_spec(name, ranks)
             try:

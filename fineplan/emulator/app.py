@@ -51,13 +51,13 @@ class Emulator:
         job = "/fine_tuning/jobs/(?P<job_id>[^/]+)"
         return [
             data_route("POST", "/files", "create_file", f.create),
-            data_route("GET", "/files", "list_files", f.list),
+            data_route("GET", "/files", "list_files", f.list_files),
             data_route("POST", "/files/import", "import_file", f.import_, dated_only=True),
             data_route("GET", "/files/(?P<file_id>[^/]+)", "get_file", f.get),
             data_route("DELETE", "/files/(?P<file_id>[^/]+)", "delete_file", f.delete),
             data_route("GET", "/files/(?P<file_id>[^/]+)/content", "get_file_content", f.content),
             data_route("POST", "/fine_tuning/jobs", "create_job", j.create),
-            data_route("GET", "/fine_tuning/jobs", "list_jobs", j.list),
+            data_route("GET", "/fine_tuning/jobs", "list_jobs", j.list_jobs),
             data_route("GET", job, "get_job", j.get),
             data_route("DELETE", job, "delete_job", j.delete, dated_only=True),
             data_route("POST", job + "/cancel", "cancel_job", j.cancel),
@@ -65,7 +65,7 @@ class Emulator:
             data_route("POST", job + "/resume", "resume_job", j.resume),
             data_route("GET", job + "/events", "list_events", j.events),
             data_route("GET", job + "/checkpoints", "list_checkpoints", j.checkpoints),
-            arm_route("GET", "/deployments/?", "list_deployments", d.list),
+            arm_route("GET", "/deployments/?", "list_deployments", d.list_deployments),
             arm_route("GET", "/deployments/(?P<name>[^/]+)", "get_deployment", d.get),
             arm_route("PUT", "/deployments/(?P<name>[^/]+)", "put_deployment", d.put),
             arm_route("PATCH", "/deployments/(?P<name>[^/]+)", "patch_deployment", d.patch),
@@ -93,9 +93,7 @@ class Emulator:
             return exc.to_response(req.plane)
         except Exception:
             log.exception("emulator: unhandled error on %s %s", req.method, req.path)
-            return ApiError(500, "internalFailure", "The emulator failed to handle the request.").to_response(
-                req.plane
-            )
+            return ApiError(500, "internalFailure", "The emulator failed to handle the request.").to_response(req.plane)
 
     def _fault(self, status: int, plane: Plane) -> Response:
         codes = _FAULT_CODES[Plane.ARM if plane is Plane.ARM else Plane.DATA_DATED]
@@ -110,9 +108,10 @@ class Emulator:
             return
         if not version:
             raise ApiError(
-                400, "MissingApiVersionParameter",
+                400,
+                "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
-            )  # fmt: skip
+            )
         if req.plane is Plane.DATA_DATED and not _DATED_VERSION.match(version):
             raise ApiError(400, "UnsupportedApiVersion", f"The api-version '{version}' is not supported.")
 
@@ -123,7 +122,9 @@ class Emulator:
         bearer = _bearer(req)
         if req.plane is Plane.ARM:
             if bearer is None:
-                raise ApiError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+                raise ApiError(
+                    401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+                )
             if not hmac.compare_digest(bearer.encode(), key.encode()):
                 raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.")
             return

@@ -43,7 +43,7 @@ class FileAnalysis:
 
 
 def analyse(data: bytes) -> FileAnalysis:
-    own = _structural(data)
+    own = structural_analysis(data)
     external = _external_validator()
     if external is None or own.format is None:
         return own
@@ -63,7 +63,7 @@ def analyse(data: bytes) -> FileAnalysis:
 
 def _external_validator() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
     try:
-        from fineplan.datasets import count_training_tokens, first_error  # type: ignore[attr-defined]
+        from fineplan.datasets import count_training_tokens, first_error
     except ImportError:
         return None
     return first_error, count_training_tokens
@@ -76,7 +76,7 @@ def _count_with(count_tokens: Callable[..., Any], data: bytes, fmt: str) -> int:
         return int(count_tokens(path, fmt))
 
 
-def _structural(data: bytes) -> FileAnalysis:
+def structural_analysis(data: bytes) -> FileAnalysis:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -103,9 +103,11 @@ def _structural(data: bytes) -> FileAnalysis:
     if examples < minimum:
         last = max(1, len(text.splitlines()))
         return FileAnalysis(
-            fmt, examples, tokens,
+            fmt,
+            examples,
+            tokens,
             (last, "too_few_examples", f"the file has {examples} examples; at least {minimum} are required"),
-        )  # fmt: skip
+        )
     return FileAnalysis(fmt, examples, tokens, None)
 
 
@@ -117,10 +119,8 @@ def _infer_format(row: dict[str, Any]) -> str:
     if "input" in row and "preferred_output" in row:
         return PREFERENCE
     messages = row.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
-        if messages[-1].get("role") == "user":
-            return REINFORCEMENT
-    return CHAT
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    return REINFORCEMENT if isinstance(last, dict) and last.get("role") == "user" else CHAT
 
 
 def _check_row(row: dict[str, Any], fmt: str) -> tuple[str, str] | None:

@@ -34,12 +34,30 @@ from fineplan.errors import ConfigError
 
 OPERATIONS = frozenset(
     {
-        "create_file", "list_files", "get_file", "delete_file", "get_file_content", "import_file",
-        "create_job", "list_jobs", "get_job", "delete_job", "cancel_job", "pause_job", "resume_job",
-        "list_events", "list_checkpoints", "list_deployments", "get_deployment", "put_deployment",
-        "patch_deployment", "delete_deployment", "get_operation_status", "get_operation_result",
+        "create_file",
+        "list_files",
+        "get_file",
+        "delete_file",
+        "get_file_content",
+        "import_file",
+        "create_job",
+        "list_jobs",
+        "get_job",
+        "delete_job",
+        "cancel_job",
+        "pause_job",
+        "resume_job",
+        "list_events",
+        "list_checkpoints",
+        "list_deployments",
+        "get_deployment",
+        "put_deployment",
+        "patch_deployment",
+        "delete_deployment",
+        "get_operation_status",
+        "get_operation_result",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +172,9 @@ class FaultInjector:
             for rule in self.spec.scripted:
                 if rule.op == op and rule.first <= n <= rule.last:
                     return rule.status
-            if self.spec.rate > 0 and (self.spec.ops is None or op in self.spec.ops):
-                if self._rng.random() < self.spec.rate:
-                    return self._rng.choice(self.spec.codes)
+            eligible = self.spec.rate > 0 and (self.spec.ops is None or op in self.spec.ops)
+            if eligible and self._rng.random() < self.spec.rate:
+                return self._rng.choice(self.spec.codes)
         return None
 
     def calls(self, op: str) -> int:

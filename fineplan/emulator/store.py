@@ -7,6 +7,7 @@ lazy simulation never interleave, even across processes sharing a data dir (an e
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -144,12 +145,27 @@ class Store:
             raise
         conn.execute("COMMIT")
 
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._all)
+
+    def release(self) -> None:
+        """Close this thread's connection (a server thread ends with its client connection)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
             conns, self._all = self._all, []
         for conn in conns:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 conn.close()
-            except sqlite3.Error:
-                pass

@@ -1,5 +1,6 @@
 """Open the provider a target names. There is one code path: target `local` is the Azure provider pointed at the
-embedded emulator (or at a running one named by FINEPLAN_EMULATOR_URL), with a fixed key and a stub credential.
+embedded emulator (or at a running one named by FINEPLAN_EMULATOR_URL, whose key, if it was started with one, is
+read from FINEPLAN_EMULATOR_API_KEY), with a fixed key and a stub credential.
 
     with open_provider(root, "local", target) as handle:
         handle.provider.list_jobs()
@@ -21,15 +22,15 @@ if TYPE_CHECKING:
     from fineplan.emulator.embedded import EmbeddedEmulator
 
 EMULATOR_URL_ENV = "FINEPLAN_EMULATOR_URL"
+EMULATOR_KEY_ENV = "FINEPLAN_EMULATOR_API_KEY"  # only for a running emulator started with `--api-key`
 LOCAL_API_KEY = "fineplan-local"  # not a secret: the emulator is this machine's own stand-in for Azure
 
 
-def emulator_data_dir(project_root: Path) -> Path:
-    return project_root / ".fineplan" / "emulator"
-
-
-def local_provider(url: str, target: LocalTarget, *, tuning: Tuning | None = None) -> AzureProvider:
-    """The Azure provider pointed at an emulator root serving both planes; every account lives there."""
+def local_provider(
+    url: str, target: LocalTarget, *, api_key: str = LOCAL_API_KEY, tuning: Tuning | None = None
+) -> AzureProvider:
+    """The Azure provider pointed at an emulator root serving both planes; every account lives there. The key
+    doubles as the ARM bearer token, which is what an emulator started with `--api-key` checks."""
     root = url.rstrip("/")
     connection = Connection(
         endpoint=root,
@@ -41,8 +42,8 @@ def local_provider(url: str, target: LocalTarget, *, tuning: Tuning | None = Non
     )
     return AzureProvider(
         connection,
-        api_key=LOCAL_API_KEY,
-        credential=StaticTokenCredential(LOCAL_API_KEY),
+        api_key=api_key,
+        credential=StaticTokenCredential(api_key),
         tuning=tuning or Tuning.local(),
     )
 
@@ -86,10 +87,12 @@ def open_provider(project_root: Path, target_name: str, target: LocalTarget | Az
     if isinstance(target, LocalTarget):
         external = os.environ.get(EMULATOR_URL_ENV, "").strip()
         if external:
-            return ProviderHandle(target_name, local_provider(external, target))
-        from fineplan.emulator.embedded import EmbeddedEmulator  # the emulator's server code only when embedded
+            key = os.environ.get(EMULATOR_KEY_ENV, "").strip() or LOCAL_API_KEY
+            return ProviderHandle(target_name, local_provider(external, target, api_key=key))
+        from fineplan.emulator.embedded import EmbeddedEmulator, project_data_dir  # server code only when embedded
 
-        emulator = EmbeddedEmulator(emulator_data_dir(project_root), speed=target.speed)
+        # The embedded emulator checks the same fixed key the provider sends, so auth headers are exercised too.
+        emulator = EmbeddedEmulator(project_data_dir(project_root), speed=target.speed, api_key=LOCAL_API_KEY)
         emulator.start()
         try:
             return ProviderHandle(target_name, local_provider(emulator.url, target), emulator)

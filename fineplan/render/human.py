@@ -8,7 +8,6 @@ then the loud parts (retraining, blocked changes), then the plan's diagnostics. 
 from __future__ import annotations
 
 from fineplan.plan.model import Plan
-from fineplan.pricing import format_usd
 from fineplan.render import plan_text as words
 from fineplan.render.color import Painter
 
@@ -50,7 +49,7 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
     for line in (words.wait_line(plan), words.cost_line(plan)):
         if line:
             out.append(line)
-    limit, over = words.budget(plan)
+    _, over = words.budget(plan)
     budget = words.budget_line(plan)
     if budget:
         out.append(paint(budget, "red", "bold") if over else budget)
@@ -101,10 +100,9 @@ def _retrain_warning(plan: Plan, paint: Painter) -> list[str]:
     jobs = words.retrains(plan)
     if not jobs:
         return []
-    known = [c.cost["usd"] for c in jobs if c.cost and c.cost.get("usd") is not None]
-    total = format_usd(sum(known)) + (" or more" if len(known) < len(jobs) else "")
     n = len(jobs)
-    out = ["", paint(f"Warning: {n} job{'s' if n != 1 else ''} will retrain, costing {total}", "yellow", "bold"), ""]
+    title = f"Warning: {n} job{'s' if n != 1 else ''} will retrain, costing {words.retrain_total(jobs)}"
+    out = ["", paint(title, "yellow", "bold"), ""]
     for c in jobs:
         money = words.change_cost(c) or "training cost not estimated"
         out.append(f"  {paint(c.address, 'bold')}: {words.reason_text(c)}")

@@ -105,7 +105,7 @@ def plan_schema() -> dict[str, Any]:
                     **_nullable(_STR),
                     "description": "Why apply will skip this change (a failing gate, a blocked dependency).",
                 },
-                "retrain": {**_BOOL, "description": "The change trains a job that trained before: it costs again."},
+                "retrain": {**_BOOL, "description": "The change trains a job (created, or replaced: it costs again)."},
                 "cost": {"anyOf": [{"$ref": "#/$defs/cost_estimate"}, {"type": "null"}]},
             }
         ),
@@ -129,14 +129,15 @@ def plan_schema() -> dict[str, Any]:
                     "type": "array",
                     "items": {
                         "type": "object",
-                        "description": "One bound: {metric, op, threshold, value, passed}; value is null while pending.",
+                        "description": "One bound of the gate; value and passed are unknown while the job trains.",
                         "properties": {
-                            "metric": _STR,
-                            "op": {"enum": ["<=", ">=", "<", ">"]},
-                            "threshold": _NUM,
+                            "bound": {**_STR, "description": "The spec key, e.g. max_valid_loss."},
+                            "metric": {**_STR, "description": "The job metric, e.g. valid_loss."},
+                            "limit": _NUM,
                             "value": _nullable(_NUM),
                             "passed": _nullable(_BOOL),
                         },
+                        "required": ["bound", "limit"],
                     },
                 },
             }

@@ -58,7 +58,14 @@ def shown_changes(plan: Plan) -> list[ResourceChange]:
 
 
 def retrains(plan: Plan) -> list[ResourceChange]:
-    return [c for c in plan.resource_changes if c.retrain]
+    """Jobs that trained before and will train again (a first create trains too, but is no surprise)."""
+    return [c for c in plan.resource_changes if c.retrain and c.action is not Action.CREATE]
+
+
+def retrain_total(jobs: list[ResourceChange]) -> str:
+    """What retraining these jobs costs, `or more` when some could not be priced."""
+    known = [c.cost["usd"] for c in jobs if c.cost and c.cost.get("usd") is not None]
+    return format_usd(sum(known)) + (" or more" if len(known) < len(jobs) else "")
 
 
 def destroys(plan: Plan) -> list[ResourceChange]:
@@ -74,9 +81,11 @@ def failed_gates(plan: Plan) -> list[GateResult]:
 
 
 def budget(plan: Plan) -> tuple[float | None, bool]:
-    """(max_training_cost_usd or None, whether the plan is over it)."""
+    """(max_training_cost_usd or None, whether the plan is over it). Without a budget block in the cost, an
+    FP501 diagnostic still says the plan is over budget."""
     block = plan.cost.get("budget") or {}
-    return block.get("max_training_cost_usd"), bool(block.get("over"))
+    over = bool(block.get("over")) or any(d.get("code") == "FP501" for d in plan.diagnostics)
+    return block.get("max_training_cost_usd"), over
 
 
 # ---------------------------------------------------------------------------------------------- phrases
@@ -114,6 +123,11 @@ def change_cost(change: ResourceChange) -> str | None:
             return None  # destroying a job refunds nothing
         return f"{format_usd(cost['usd'])} training{approx}"
     per_hour, per_month = cost.get("usd_per_hour") or 0.0, cost.get("usd_per_month", cost["usd"]) or 0.0
+    if not per_hour:
+        if change.action is Action.DELETE:
+            return None
+        why = next((n for n in cost.get("notes", ()) if "no hosting fee" in n), "no hosting fee")
+        return f"hosting: {why}"
     sign = "-" if change.action is Action.DELETE else "+"
     return f"{sign}{format_usd(per_hour)}/h hosting ({sign}{format_usd(per_month)}/month){approx}"
 
@@ -122,23 +136,34 @@ def _signed(value: float) -> str:
     return ("-" if value < 0 else "+") + format_usd(abs(value))
 
 
-def cost_line(plan: Plan) -> str | None:
-    """One sentence with the plan's training spend and how it moves the hosting bill."""
+def training_text(plan: Plan) -> str:
+    """`$12.00 one-off training`, `at least $12.00 …`, or `no training`."""
     cost = plan.cost
-    if "training_usd" not in cost:
-        return None
-    training = format_usd(cost["training_usd"])
-    if cost.get("training_unpriced"):
-        n = cost["training_unpriced"]
-        training = f"at least {training} ({n} job{'s' if n != 1 else ''} not priced)"
-    hosting = cost.get("hosting", {})
+    unpriced = cost.get("training_unpriced") or 0
+    if not cost.get("training_usd") and not unpriced:
+        return "no training"
+    text = format_usd(cost["training_usd"])
+    if unpriced:
+        text = f"at least {text} ({unpriced} job{'s' if unpriced != 1 else ''} not priced)"
+    return f"{text} one-off training"
+
+
+def hosting_text(plan: Plan) -> str:
+    """How the plan moves the recurring hosting bill."""
+    hosting = plan.cost.get("hosting", {})
     delta_h, delta_m = hosting.get("delta_per_hour", 0.0), hosting.get("delta_per_month", 0.0)
     after_h, after_m = hosting.get("per_hour_after", 0.0), hosting.get("per_month_after", 0.0)
-    text = (
-        f"Cost: {training} one-off training; hosting {_signed(delta_h)}/h ({_signed(delta_m)}/month), "
-        f"{format_usd(after_h)}/h ({format_usd(after_m)}/month) after apply."
-    )
-    return text + price_note(plan)
+    after = f"{format_usd(after_h)}/h ({format_usd(after_m)}/month)"
+    if not delta_h:
+        return "no hosting fees" if not after_h else f"hosting unchanged at {after}"
+    return f"hosting {_signed(delta_h)}/h ({_signed(delta_m)}/month), {after} after apply"
+
+
+def cost_line(plan: Plan) -> str | None:
+    """One sentence with the plan's training spend and how it moves the hosting bill."""
+    if "training_usd" not in plan.cost:
+        return None
+    return f"Cost: {training_text(plan)}; {hosting_text(plan)}." + price_note(plan)
 
 
 def price_note(plan: Plan) -> str:
@@ -150,30 +175,43 @@ def price_note(plan: Plan) -> str:
 
 def budget_line(plan: Plan) -> str | None:
     limit, over = budget(plan)
-    if limit is None:
-        return None
     spent = format_usd(plan.cost.get("training_usd", 0.0))
+    the_budget = f"the {format_usd(limit)} budget" if limit is not None else "the budget"
     if over:
         return (
-            f"Over budget: {spent} of training exceeds the {format_usd(limit)} budget "
+            f"Over budget: {spent} of training exceeds {the_budget} "
             "(policy.max_training_cost_usd / --max-cost); apply will refuse this plan before spending anything."
         )
-    return f"Budget: {spent} of training within the {format_usd(limit)} budget."
+    if limit is None:
+        return None
+    return f"Budget: {spent} of training within {the_budget}."
+
+
+def shown_reasons(change: ResourceChange) -> list[str]:
+    """Reasons worth a reader's time: "new" on a create only repeats `will be created`."""
+    return [r.message for r in change.reasons if not (r.code == "new" and change.action is Action.CREATE)]
 
 
 def reason_text(change: ResourceChange) -> str:
-    return "; ".join(r.message for r in change.reasons) or action_phrase(change)
+    return "; ".join(shown_reasons(change)) or action_phrase(change)
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def gate_check_text(check: dict[str, Any]) -> str:
-    """`valid_loss 0.91, must be <= 0.5: failed` from a gate check {metric, op, threshold, value, passed}."""
-    metric = check.get("metric", "metric")
+    """`valid_loss 0.91, must be <= 0.5: failed` from a gate check {bound, metric, limit, value, passed}."""
+    bound = str(check.get("bound", ""))
+    metric = check.get("metric") or bound.removeprefix("max_").removeprefix("min_") or "metric"
+    op = check.get("op") or ("<=" if bound.startswith("max_") else ">=" if bound.startswith("min_") else None)
+    limit = check.get("limit", check.get("threshold"))
     value = check.get("value")
-    shown = "pending" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-    bound = f", must be {check['op']} {check['threshold']:g}" if "op" in check and "threshold" in check else ""
+    shown = "not known yet" if value is None else _num(value)
+    rule = f", must be {op} {_num(limit)}" if op and limit is not None else ""
     passed = check.get("passed")
-    verdict = "pending" if passed is None else "passed" if passed else "failed"
-    return f"{metric} {shown}{bound}: {verdict}"
+    verdict = "pending" if passed is None or (value is None and not passed) else "passed" if passed else "failed"
+    return f"{metric} {shown}{rule}: {verdict}"
 
 
 def gate_title(gate: GateResult) -> str:
@@ -214,19 +252,21 @@ def _mode(action: Action) -> Mode:
 def resource_block(change: ResourceChange, paint: Paint = _plain, *, with_cost: bool = True) -> list[str]:
     """`# address will be created` / `+ Kind "name" {` / attributes / `}`: one change in Terraform's grammar."""
     lines = [paint(f"  # {change.address} {action_phrase(change)}", "bold")]
-    for r in change.reasons:
-        lines.append(f"  # (because {r.message})")
+    lines += [f"  # (because {message})" for message in shown_reasons(change)]
     if change.blocked:
         lines.append(paint(f"  # (blocked: {change.blocked}; apply will skip it)", "yellow", "bold"))
     money = change_cost(change) if with_cost else None
-    if change.retrain:
+    if change.retrain and change.action is not Action.CREATE:
         lines.append(paint(f"  # RETRAINS: {money or 'training cost not estimated'}", "red", "bold"))
     elif money:
         lines.append(paint(f"  # cost: {money}", "dim"))
+    elif change.retrain:
+        lines.append(paint("  # cost: training cost not estimated", "dim"))
     sign = _sign(change.action)
-    lines.append(f"{_paint_sign(sign, paint)} {change.kind} \"{change.name}\" {{")
+    lines.append(f'{_paint_sign(sign, paint)} {change.kind} "{change.name}" {{')
     body = AttributeDiff(
-        unknown=change.after_unknown, forces=change.replace_paths if change.action is Action.REPLACE else (),
+        unknown=change.after_unknown,
+        forces=change.replace_paths if change.action is Action.REPLACE else (),
         paint=paint,
     ).render(_mode(change.action), change.before, change.after)
     lines.extend(body)
@@ -240,7 +280,7 @@ def drift_block(drift: Drift, paint: Paint = _plain) -> list[str]:
         lines.append(f"  # ({drift.message})")
     sign = _DRIFT_SIGN.get(drift.change, "~")
     mode: Mode = "delete" if sign == "-" else "create" if sign == "+" else "update"
-    lines.append(f"{_paint_sign(sign, paint)} {drift.kind} \"{drift.name}\" {{")
+    lines.append(f'{_paint_sign(sign, paint)} {drift.kind} "{drift.name}" {{')
     before = drift.before if mode != "create" else None
     after = drift.after if mode != "delete" else None
     lines.extend(AttributeDiff(paint=paint).render(mode, before, after))

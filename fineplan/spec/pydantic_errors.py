@@ -18,10 +18,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     path: list[str | int] = []
     cur = data
     for part in loc:
-        if isinstance(cur, dict) and part in cur:
-            path.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+        in_dict = isinstance(cur, dict) and part in cur
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_dict or in_list:
             path.append(part)
             cur = cur[part]
         elif isinstance(cur, dict) and isinstance(part, str) and not _looks_like_tag(part):
@@ -102,7 +101,7 @@ def diagnostics_from_validation(
     for err in exc.errors():
         loc = tuple(err["loc"])
         etype = err["type"]
-        if loc and loc[-1] == "[key]" or etype == "invalid_key":
+        if (loc and loc[-1] == "[key]") or etype == "invalid_key":
             kind = "key"  # a mapping key that is not a string (YAML `1: x`, `true: x`, `~: x`)
             loc = loc[:-1] if loc and loc[-1] == "[key]" else loc
         else:

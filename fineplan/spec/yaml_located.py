@@ -104,7 +104,7 @@ class _Converter:
             self.merged[id(node)] = len(node.value) - own
         n_merged = self.merged[id(node)]
         out: dict[Any, Any] = {}
-        from_merge: set[Any] = set()  # keys a later pair may override silently (YAML merge semantics)
+        own_keys: set[tuple[type, Any]] = set()  # typed, so `1:` and `true:` are not duplicates of each other
         for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
@@ -115,27 +115,23 @@ class _Converter:
                 key = str(key)
             child: Path_ = (*path, key if isinstance(key, str | int) else str(key))
             key_loc = _loc(self.file, key_node.start_mark, key_node.end_mark)
-            if index < n_merged or key in from_merge:
-                # merged pairs come first: later merges and the mapping's own keys override them
-                if index < n_merged:
-                    from_merge.add(key)
-                else:
-                    from_merge.discard(key)
-                self.doc.keys[child] = key_loc
-                out[key] = self.convert(value_node, child)
-                continue
-            if key in out:
-                first = self.doc.keys.get(child)
-                self.diags.append(
-                    Diagnostic(
-                        Severity.ERROR,
-                        "FP102",
-                        f"Duplicate key {key!r}",
-                        f"first defined at line {first.line}" if first else "",
-                        key_loc,
+            # Merged pairs come first, so later merges and the mapping's own keys override them silently (YAML
+            # merge semantics); only a key written twice in the mapping itself is a duplicate.
+            if index >= n_merged:
+                typed = (type(key), key)
+                if typed in own_keys:
+                    first = self.doc.keys.get(child)
+                    self.diags.append(
+                        Diagnostic(
+                            Severity.ERROR,
+                            "FP102",
+                            f"Duplicate key {key!r}",
+                            f"first defined at line {first.line}" if first else "",
+                            key_loc,
+                        )
                     )
-                )
-                continue
+                    continue
+                own_keys.add(typed)
             self.doc.keys[child] = key_loc
             out[key] = self.convert(value_node, child)
         return out

@@ -85,7 +85,7 @@ class LockInfo:
 
 def locked_error(holder: LockInfo | None, location: str) -> LockError:
     """The error for a lock someone else holds, naming them and the way out."""
-    if holder is None:
+    if holder is None or not holder.id:
         return LockError(f"state {location} is locked by another process (its lock details are not readable)")
     return LockError(
         f"state {location} is locked by {holder.operation} (pid {holder.pid} on {holder.host}, "
@@ -162,3 +162,8 @@ class Backend(ABC):
                 f"(stored serial {stored.serial}, this run's serial {state.serial}); re-run to start from it"
             )
         return max(state.serial, stored.serial) + 1
+
+    @staticmethod
+    def _encode(state: State, serial: int) -> bytes:
+        """The bytes stored for `state` at `serial`, stamped with the fineplan version that wrote them."""
+        return state.model_copy(update={"serial": serial, "fineplan_version": __version__}).to_json()

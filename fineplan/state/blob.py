@@ -1,9 +1,10 @@
 """State in an Azure Storage blob, for teams and CI (azure-storage-blob, imported lazily).
 
 - Lock: a lease on the state blob itself (an empty blob is created first if there is none: a lease needs
-  a blob; empty content reads as "no state yet"). The lease id is the LockInfo id, and the LockInfo is kept
-  in the blob's metadata so whoever is locked out sees who holds it. Leases are finite (60 s by default) and
-  renewed by a background thread, so a killed holder's lock lapses on its own instead of needing force-unlock.
+  a blob; empty content reads as "no state yet"). The lease id is the LockInfo id (a UUID), and the LockInfo
+  is kept in the blob's metadata so whoever is locked out sees who holds it. Leases are finite (60 s by
+  default) and renewed by a background thread, so a killed holder's lock lapses on its own instead of needing
+  force-unlock.
 - Lease loss (broken by force-unlock, or expired while the process was stalled) is detected by the renewer and
   by Azure itself, which refuses a write carrying a lease id that is no longer current; writes then raise
   LockError instead of writing.
@@ -168,7 +169,7 @@ class BlobBackend(Backend):
         from azure.storage.blob import BlobServiceClient
 
         env = os.environ if environ is None else environ
-        client_options = {"retry_total": 3}
+        client_options: dict[str, Any] = {"retry_total": 3}
         if settings.connection_string_env:
             conn = env.get(settings.connection_string_env)
             if not conn:
@@ -221,7 +222,7 @@ class BlobBackend(Backend):
         raw, etag = self._download()
         stored = self._parse(raw) if raw else None  # never overwrite what we can't read
         serial = self._next_serial(state, stored)
-        data = state.model_copy(update={"serial": serial}).to_json()
+        data = self._encode(state, serial)
         condition: dict[str, Any] = (
             {"match_condition": MatchConditions.IfMissing}
             if etag is None

@@ -147,7 +147,7 @@ class LocalBackend(Backend):
             current = None
         stored = self._parse(current) if current is not None else None  # never overwrite what we can't read
         serial = self._next_serial(state, stored)
-        data = state.model_copy(update={"serial": serial}).to_json()
+        data = self._encode(state, serial)
         if current is not None:
             atomic_write(self.backup_path, current)
         atomic_write(self.path, data)

@@ -78,7 +78,7 @@ class Intent(_Record):
 
     op_id: str = Field(default_factory=lambda: uuid.uuid4().hex, description="Also sent as a tag, to adopt by.")
     address: str
-    operation: str = Field("create", description="create | replace")
+    operation: str = Field(default="create", description="create | replace")
     inputs_digest: str
     started_at: datetime = Field(default_factory=utc_now)
 
@@ -89,11 +89,11 @@ class ResourceState(_Record):
     address: str = Field(description="kind.name, e.g. job.helpsteer-sft")
     kind: str = Field(description="Dataset | FineTuningJob | Deployment")
     name: str
-    remote_id: str | None = Field(None, description="file-…, ftjob-…, or the deployment's ARM id")
+    remote_id: str | None = Field(default=None, description="file-…, ftjob-…, or the deployment's ARM id")
     inputs_digest: str = Field(description="Digest of the inputs the object was created from")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Last attributes read from the remote")
     dependencies: list[str] = Field(default_factory=list, description="Addresses this object was built from")
-    status: str = Field("creating", description="e.g. creating, uploaded, training, succeeded, ready, failed")
+    status: str = Field(default="creating", description="e.g. creating, uploaded, training, succeeded, ready, failed")
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
 
@@ -108,7 +108,7 @@ class State(_Record):
 
     version: int = FORMAT_VERSION
     lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
-    serial: int = Field(0, ge=0)
+    serial: int = Field(default=0, ge=0)
     target: str
     fineplan_version: str = __version__
     resources: dict[str, ResourceState] = Field(default_factory=dict)

@@ -154,12 +154,13 @@ def test_credentials_never_go_over_plain_http_to_another_host() -> None:
 
 def test_azure_target_provider_reads_key_and_hides_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from fineplan.providers.azure import AzureProvider
+    from fineplan.providers.base import Provider
     from fineplan.spec.models import AzureTarget
 
     monkeypatch.setenv("FP_TEST_KEY", "very-secret-value")
     target = AzureTarget(type="azure", subscription_id="s", resource_group="rg", account="acct",
                          endpoint="https://acct.openai.azure.com", api_key_env="FP_TEST_KEY")  # fmt: skip
-    provider = AzureProvider.from_target(target)
+    provider: Provider = AzureProvider.from_target(target)  # type-checks AzureProvider against the contract
     try:
         assert provider.default_account == "acct"
         assert provider.endpoint_for("acct") == "https://acct.openai.azure.com"

@@ -86,7 +86,7 @@ def test_lease_loss_is_detected_and_the_old_holder_cannot_write(azurite: str, co
     BlobLeaseClient(blob).break_lease(lease_break_period=0)  # e.g. an operator broke it in the portal
     second = _backend(azurite, container_name)
     with second.lock(LockInfo.new("apply")):
-        assert lock.lost.wait(timeout=30), "the renewer never noticed the broken lease"  # type: ignore[attr-defined]
+        assert lock.lost.wait(timeout=30), "the renewer never noticed the broken lease"
         stored = first.read()
         assert stored is not None
         with pytest.raises(LockError, match="lost the lock"):
@@ -234,7 +234,9 @@ def test_a_killed_holder_lock_lapses_with_its_lease(
 def test_open_backend_reads_the_connection_string_from_the_named_env_var(
     azurite: str, container_name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    settings = BlobState(backend="azure_blob", connection_string_env="FP_TEST_STATE_CONN", container=container_name)
+    settings = BlobState(
+        backend="azure_blob", connection_string_env="FP_TEST_STATE_CONN", container=container_name, key=None
+    )
     monkeypatch.delenv("FP_TEST_STATE_CONN", raising=False)
     with pytest.raises(ConfigError, match="FP_TEST_STATE_CONN") as info:
         open_backend(tmp_path, settings, "prod", "demo")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
+import fineplan
 from fineplan.errors import LockError, StateError
 from fineplan.state import local as local_module
 from fineplan.state.backend import LockInfo
@@ -58,7 +60,7 @@ def test_a_crash_before_the_rename_leaves_the_old_state_and_no_temp_file(
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(local_module.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)
     state.put(_dataset("chat"))
     with pytest.raises(OSError, match="No space"):
         backend.write(state)
@@ -81,15 +83,15 @@ def test_data_is_fsynced_before_the_rename_and_the_directory_after(
     real_fsync, real_replace = os.fsync, os.replace
 
     def fsync(fd: int) -> None:
-        events.append("fsync-dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "fsync-file")
+        events.append("fsync-dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync-file")
         real_fsync(fd)
 
     def replace(src: str, dst: str) -> None:
         events.append(f"rename-to-{Path(dst).name}")
         real_replace(src, dst)
 
-    monkeypatch.setattr(local_module.os, "fsync", fsync)
-    monkeypatch.setattr(local_module.os, "replace", replace)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
     local_module.atomic_write(backend.path, b"{}")
     assert events == ["fsync-file", "rename-to-local.json", "fsync-dir"]
 
@@ -187,3 +189,26 @@ def test_force_unlock_of_a_free_lock_says_so(tmp_path: Path) -> None:
     backend.lock(LockInfo.new("apply")).release()
     with pytest.raises(StateError, match="not locked"):
         backend.force_unlock("anything")
+
+
+def test_a_journaled_intent_survives_a_run_that_dies_before_recording_the_id(tmp_path: Path) -> None:
+    run = _backend(tmp_path)
+    with run.lock(LockInfo.new("apply")):
+        state = new_state("local")
+        intent = state.begin("job.sft", "sha256:abcd")
+        run.write(state)  # durable before the money-spending call
+        # ... the process dies here: no complete(), no further write
+    recovered = _backend(tmp_path).read()
+    assert recovered is not None
+    assert [(i.op_id, i.address, i.inputs_digest) for i in recovered.pending] == [
+        (intent.op_id, "job.sft", "sha256:abcd")
+    ]
+
+
+def test_the_writer_version_is_stamped_on_write(tmp_path: Path) -> None:
+    backend = _backend(tmp_path)
+    old = new_state("local")
+    old.fineplan_version = "0.0.1"
+    backend.write(old)
+    stored = backend.read()
+    assert stored is not None and stored.fineplan_version == fineplan.__version__

@@ -24,7 +24,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def _backend(project: Path, target: str = "local") -> LocalBackend:
-    backend = open_backend(project, LocalState(), target, "demo")
+    backend = open_backend(project, LocalState(path=None), target, "demo")
     assert isinstance(backend, LocalBackend)
     return backend
 
@@ -72,6 +72,6 @@ def test_without_force_and_without_a_terminal_it_refuses(
 
 
 def test_the_default_local_path_is_under_dot_fineplan(project: Path) -> None:
-    assert state_path(project, LocalState(), "staging") == project / ".fineplan" / "state" / "staging.json"
+    assert state_path(project, LocalState(path=None), "staging") == project / ".fineplan" / "state" / "staging.json"
     custom = LocalState(path="state/{project}-{target}.json")
     assert state_path(project, custom, "prod", "demo") == project / "state" / "demo-prod.json"

@@ -71,7 +71,35 @@ def check_messages(
     out_texts = plan.a_texts if mode != OUTPUT_B else plan.b_texts
     assert out_texts is not None
     fixed_p = fixed_out = 0
+    fast = roles is ROLES
     for i, m in enumerate(msgs):
+        # Fast path: {"role": "system"|"developer"|"user"|"assistant", "content": "<non-blank text>"}.
+        if fast and type(m) is dict and len(m) == 2:
+            content = m.get("content")
+            if type(content) is str and content and not content.isspace():
+                role = m.get("role")
+                if role == "user":
+                    s.users += 1
+                    s.last_role = role
+                    p_texts.append(content)
+                    fixed_p += _PER_MESSAGE
+                    continue
+                if role == "system" or role == "developer":
+                    s.last_role = role
+                    p_texts.append(content)
+                    fixed_p += _PER_MESSAGE
+                    continue
+                if role == "assistant":
+                    s.assistants += 1
+                    s.last_role = role
+                    if mode == CHAT:
+                        s.trainable += 1
+                        out_texts.append(content)
+                        fixed_out += _PER_MESSAGE
+                    else:
+                        p_texts.append(content)
+                        fixed_p += _PER_MESSAGE
+                    continue
         if type(m) is not dict:
             add(C.MESSAGE_MISSING_KEY, f"{where}[{i}] is not an object: {_short(m)}")
             continue

@@ -16,7 +16,7 @@ from typing import Any
 from fineplan.catalog import Catalog, DeploymentType, ModelInfo
 from fineplan.emulator.apierror import ApiError
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 VERSION_UPGRADE = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
 DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
 
@@ -42,8 +42,11 @@ def bad(code: str, message: str) -> ApiError:
 
 def check_name(name: str) -> None:
     if not NAME.match(name):
-        raise bad("InvalidResourceName", f"The deployment name '{name}' must be 2-64 characters of letters, digits, "
-                  "'_', '.' and '-', starting with a letter or digit.")  # fmt: skip
+        raise bad(
+            "InvalidResourceName",
+            f"The deployment name '{name}' must be 1-64 characters of letters, digits, "
+            "'_', '.' and '-', starting with a letter or digit.",
+        )
 
 
 def parse_deployment(body: Any, catalog: Catalog, deployable_base: Callable[[str], str | None]) -> DeploymentRequest:
@@ -130,6 +133,7 @@ def _capacity(raw: Any, dtype: DeploymentType) -> int:
     if raw < dtype.min_capacity or (raw - dtype.min_capacity) % dtype.step:
         raise bad(
             "InvalidCapacity",
-            f"sku.capacity for {dtype.sku} must be at least {dtype.min_capacity} in steps of {dtype.step} {dtype.unit}.",
+            f"sku.capacity for {dtype.sku} must be at least {dtype.min_capacity}, "
+            f"in steps of {dtype.step} {dtype.unit}.",
         )
     return raw

@@ -39,7 +39,7 @@ class DeploymentService:
 
     # ------------------------------------------------------------------ handlers
 
-    def list(self, req: Request) -> Response:
+    def list_deployments(self, req: Request) -> Response:
         account = self._account_key(req)
         self._settle(account)
         db = self.core.store.read()
@@ -77,11 +77,11 @@ class DeploymentService:
             self._ensure_account(db, req, account)
             self._settle_in(db, account)
             self._refuse_if_busy(db, req, account)
-            current = self._doc(db, account, name)
+            raw = self._doc(db, account, name)
             self._check_quota(db, account, name, request)
             now = self.core.now()
-            created = current is None
-            doc = self._build_doc(req, name, request, now, None if created else loads(current))
+            created = raw is None
+            doc = self._build_doc(req, name, request, now, None if raw is None else loads(raw))
             doc["properties"]["provisioningState"] = "Creating" if created else "Accepted"
             self._write(db, account, name, request, doc, now, created)
             op = self._start_operation(db, account, name, "create" if created else "update", now)
@@ -148,9 +148,12 @@ class DeploymentService:
         op = self._operation(req)
         if op["status"] == IN_PROGRESS:
             return empty_response(
-                202, {"Location": f"{req.root}{req.path}?api-version={req.api_version}",
-                      "retry-after-ms": self._retry_after_ms(op["done_at"])},
-            )  # fmt: skip
+                202,
+                {
+                    "Location": f"{req.root}{req.path}?api-version={req.api_version}",
+                    "retry-after-ms": self._retry_after_ms(op["done_at"]),
+                },
+            )
         if op["kind"] == "delete":
             return empty_response(204)
         doc = self._doc(self.core.store.read(), op["account"], op["deployment"])
@@ -227,9 +230,10 @@ class DeploymentService:
             p = req.params
             parent = f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{PROVIDER}/accounts/{p['account']}"
             raise ApiError(
-                409, "RequestConflict",
+                409,
+                "RequestConflict",
                 f"Another operation is being performed on the parent resource '{parent}'. Please try again later.",
-            )  # fmt: skip
+            )
 
     def _check_quota(self, db: sqlite3.Connection, account: str, name: str, request: DeploymentRequest) -> None:
         limit = self.core.config.quota_for(request.sku_key)
@@ -239,11 +243,12 @@ class DeploymentService:
         ).fetchone()[0]
         if used + request.capacity > limit:
             raise ApiError(
-                400, "InsufficientQuota",
+                400,
+                "InsufficientQuota",
                 f"This operation require {request.capacity} new capacity in quota {request.deployment_type.sku} "
                 f"({request.deployment_type.unit}) - {request.base_model}, which is bigger than the current available "
                 f"capacity {max(0, limit - used)}. The current quota usage is {used} and the quota limit is {limit}.",
-            )  # fmt: skip
+            )
         if request.fine_tuned:
             limit_ft = load_catalog().limits["fine_tuned_deployments_per_resource"]
             count = db.execute(
@@ -251,9 +256,10 @@ class DeploymentService:
             ).fetchone()[0]
             if count >= limit_ft:
                 raise ApiError(
-                    400, "QuotaExceeded",
+                    400,
+                    "QuotaExceeded",
                     f"The account already has {count} fine-tuned model deployments (limit {limit_ft}).",
-                )  # fmt: skip
+                )
 
     def _build_doc(
         self, req: Request, name: str, request: DeploymentRequest, now: float, current: dict[str, Any] | None
@@ -294,9 +300,15 @@ class DeploymentService:
         return doc
 
     def _write(
-        self, db: sqlite3.Connection, account: str, name: str, request: DeploymentRequest, doc: dict[str, Any],
-        now: float, created: bool,
-    ) -> None:  # fmt: skip
+        self,
+        db: sqlite3.Connection,
+        account: str,
+        name: str,
+        request: DeploymentRequest,
+        doc: dict[str, Any],
+        now: float,
+        created: bool,
+    ) -> None:
         expires_at: float | None = None
         if request.deployment_type.name == "developer":
             lifetime_s = load_catalog().limits["developer_deployment_lifetime_hours"] * 3600.0

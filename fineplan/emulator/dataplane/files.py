@@ -13,7 +13,7 @@ from fineplan.emulator import datacheck, ids
 from fineplan.emulator.apierror import ApiError, invalid, not_found
 from fineplan.emulator.core import Core
 from fineplan.emulator.dataplane import listing
-from fineplan.emulator.http_types import Plane, Request, Response, empty_response, json_response
+from fineplan.emulator.http_types import Plane, Request, Response, json_response
 from fineplan.emulator.multipart import parse_multipart
 from fineplan.emulator.store import dumps, loads
 
@@ -56,12 +56,16 @@ class FileService:
             return json_response(200, view)
         return json_response(201, view, {"Location": f"{req.root}/openai/files/{doc['id']}"})
 
-    def list(self, req: Request) -> Response:
+    def list_files(self, req: Request) -> Response:
         db = self.core.store.read()
         page = listing.read_page(
-            req.query, db, "files", default_limit=self.core.config.data_list_max_limit,
-            max_limit=self.core.config.data_list_max_limit, allow_order=True,
-        )  # fmt: skip
+            req.query,
+            db,
+            "files",
+            default_limit=self.core.config.data_list_max_limit,
+            max_limit=self.core.config.data_list_max_limit,
+            allow_order=True,
+        )
         cond, params = listing.where_after(page)
         purpose = req.query.get("purpose")
         if purpose:
@@ -100,9 +104,11 @@ class FileService:
         if not url:
             raise invalid("Missing required parameter: 'content_url'.", "content_url")
         raise ApiError(
-            400, "fileImportFailed",
-            "The emulator works offline and cannot download content_url; upload the file instead.", "content_url",
-        )  # fmt: skip
+            400,
+            "fileImportFailed",
+            "The emulator works offline and cannot download content_url; upload the file instead.",
+            "content_url",
+        )
 
     # ------------------------------------------------------------------ used by jobs
 

@@ -18,9 +18,14 @@ class Page:
 
 
 def read_page(
-    query: Mapping[str, str], db: sqlite3.Connection, table: str, *, default_limit: int, max_limit: int,
+    query: Mapping[str, str],
+    db: sqlite3.Connection,
+    table: str,
+    *,
+    default_limit: int,
+    max_limit: int,
     allow_order: bool = False,
-) -> Page:  # fmt: skip
+) -> Page:
     raw_limit = query.get("limit")
     try:
         limit = default_limit if raw_limit in (None, "") else int(raw_limit)

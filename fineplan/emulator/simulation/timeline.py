@@ -74,8 +74,9 @@ class Effect:
     error: dict[str, Any] | None = None
 
 
-def event(at: float, message: str, *, level: str = "info", event_type: str = "message",
-          data: dict[str, Any] | None = None) -> Effect:  # fmt: skip
+def event(
+    at: float, message: str, *, level: str = "info", event_type: str = "message", data: dict[str, Any] | None = None
+) -> Effect:
     return Effect(at, "event", message=message, level=level, event_type=event_type, data=data)
 
 
@@ -155,7 +156,7 @@ def _milestones(plan: JobPlan, p0: float, p1: float, t0: float, speed: float) ->
                     f"Step {step}/{plan.total_steps}: {summary}",
                     event_type="metrics",
                     data={**values, "total_steps": plan.total_steps},
-                )  # fmt: skip
+                )
             )
         if step % plan.steps_per_epoch == 0:
             out.append(Effect(at, "checkpoint", step=step, metrics=metrics.checkpoint_metrics(plan, step)))

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from fineplan.catalog import load_catalog
+from fineplan.catalog import is_fine_tuned_name, load_catalog
 from fineplan.diagnostics import Diagnostic, Severity
 from fineplan.lint.model_resolution import deployment_model, job_model_info
 from fineplan.lint.rule import ProjectRule
@@ -429,7 +429,7 @@ class TooManyFineTunedDeployments(ProjectRule):
         limit = load_catalog().limits["fine_tuned_deployments_per_resource"]
         per_account: Counter[str] = Counter()
         for e, dep in _deployments(project):
-            if isinstance(dep.spec.model, JobRef) or "." in dep.spec.model and ".ft-" in dep.spec.model:
+            if isinstance(dep.spec.model, JobRef) or is_fine_tuned_name(dep.spec.model):
                 account = dep.spec.account or "(default)"
                 per_account[account] += 1
                 if per_account[account] == limit + 1:
@@ -518,4 +518,77 @@ class UnknownIgnoreChanges(ProjectRule):
                     yield self.diag(
                         f"ignore_changes names unknown attribute {attr!r}" + (f". {hint}" if hint else ""),
                         e.location("lifecycle", "ignore_changes", i),
+                    )
+
+
+# Azure's job metadata limits, and what fineplan adds to every job it creates (address, digest, project, op id).
+_METADATA_MAX_PAIRS = 16
+_METADATA_MAX_KEY = 64
+_METADATA_MAX_VALUE = 512
+_FINEPLAN_METADATA_PAIRS = 4
+
+
+class InvalidJobMetadata(ProjectRule):
+    """Job metadata uses a reserved `fineplan_` key or exceeds Azure's limits.
+
+    What it does
+        Checks `metadata` on FineTuningJobs: keys starting with `fineplan_` are fineplan's own, at most
+        16 pairs in all (fineplan adds 4, so 12 are yours), keys up to 64 and values up to 512 characters.
+    Why
+        fineplan finds its jobs again by these tags after a crash or a lost state; a user key that shadows one
+        would break adoption, and Azure rejects oversized metadata only after the files are uploaded.
+    Example
+        `metadata: {fineplan_address: mine}` → rename the key, e.g. `team_address`.
+    """
+
+    code = "FP319"
+    name = "invalid-job-metadata"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        room = _METADATA_MAX_PAIRS - _FINEPLAN_METADATA_PAIRS
+        for e, job in _jobs(project):
+            meta = job.spec.metadata
+            for key, value in meta.items():
+                where = e.location("spec", "metadata", key, key=True)
+                if key.startswith("fineplan_"):
+                    yield self.diag(f"metadata key {key!r} is reserved: fineplan_* keys are fineplan's own", where)
+                elif len(key) > _METADATA_MAX_KEY:
+                    yield self.diag(f"metadata key is {len(key)} characters; Azure allows {_METADATA_MAX_KEY}", where)
+                if len(value) > _METADATA_MAX_VALUE:
+                    yield self.diag(
+                        f"metadata value of {key!r} is {len(value)} characters; Azure allows {_METADATA_MAX_VALUE}",
+                        e.location("spec", "metadata", key),
+                    )
+            if len(meta) > room:
+                yield self.diag(
+                    f"{len(meta)} metadata pairs; at most {room} fit (Azure allows {_METADATA_MAX_PAIRS}, "
+                    f"fineplan uses {_FINEPLAN_METADATA_PAIRS})",
+                    e.location("spec", "metadata"),
+                )
+
+
+class ReservedDeploymentTag(ProjectRule):
+    """A deployment tag uses the reserved `fineplan-` prefix.
+
+    What it does
+        Flags `tags` keys on Deployments that start with `fineplan-`.
+    Why
+        fineplan tags every deployment it creates with its address and inputs digest (`fineplan-address`, ...)
+        so state can be rebuilt from Azure; a user tag with the same key would be overwritten or mislead it.
+    Example
+        `tags: {fineplan-owner: me}` → `tags: {owner: me}`.
+    """
+
+    code = "FP320"
+    name = "reserved-deployment-tag"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for e, dep in _deployments(project):
+            for key in dep.spec.tags:
+                if key.lower().startswith("fineplan-"):
+                    yield self.diag(
+                        f"tag {key!r} is reserved: fineplan-* tags are fineplan's own",
+                        e.location("spec", "tags", key, key=True),
                     )

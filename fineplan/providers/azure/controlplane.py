@@ -98,7 +98,8 @@ class ControlPlane:
         if account not in self._endpoints:
             rg = self._connection.resource_group_for(account)
             try:
-                found = self._client.accounts.get(rg, account).properties.endpoint
+                properties = self._client.accounts.get(rg, account).properties
+                found = properties.endpoint if properties is not None else None
             except Exception as exc:
                 raise to_provider_error(exc, f"reading account {account}") from exc
             self._endpoints[account] = str(found or f"https://{account}.openai.azure.com").rstrip("/")

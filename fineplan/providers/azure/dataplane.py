@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fineplan.errors import ProviderError
+from fineplan.providers.azure.backoff import with_backoff
 from fineplan.providers.azure.connection import Connection, Tuning
 from fineplan.providers.azure.mapping import (
     event_from_wire,
@@ -22,7 +23,7 @@ from fineplan.providers.azure.mapping import (
     metrics_from_checkpoints,
     training_type_wire,
 )
-from fineplan.providers.azure.sdk_errors import is_not_found, to_provider_error
+from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
 from fineplan.providers.base import JobEvent, JobMetrics, JobRequest, ProgressFn, RemoteFile, RemoteJob
 
 if TYPE_CHECKING:
@@ -41,8 +42,8 @@ def build_client(
     api_key: str | None = None,
     token_provider: Callable[[], str] | None = None,
 ) -> AzureOpenAI:
-    """Exactly one of `api_key` / `token_provider`: passing both explicitly also keeps the SDK from falling
-    back to AZURE_OPENAI_API_KEY from the environment."""
+    """Exactly one of `api_key` / `token_provider`. Always passing one also keeps the SDK from falling back to
+    AZURE_OPENAI_API_KEY / AZURE_OPENAI_AD_TOKEN from the environment."""
     if (api_key is None) == (token_provider is None):
         raise ValueError("give exactly one of api_key and token_provider")
     from openai import AzureOpenAI
@@ -184,12 +185,25 @@ class DataPlane:
 
     def delete_job(self, job_id: str) -> None:
         """Azure-only (dated API): the SDK has no method, so this goes through its raw request facility.
-        Deleting a job that is already gone is not an error."""
+        Deleting a job that is already gone is not an error; deleting one that is not terminal is (409).
+
+        The SDK would retry that 409 like a lock timeout, so its retries are off here and `with_backoff` retries
+        only what is transient (429, 5xx, connection errors)."""
 
         def run() -> None:
-            self._client.delete(f"/fine_tuning/jobs/{job_id}", cast_to=type(None))
+            self._client.delete(f"/fine_tuning/jobs/{job_id}", cast_to=type(None), options={"max_retries": 0})
 
-        self._get_or_none(f"deleting job {job_id}", run)
+        def run_with_retries() -> None:
+            with_backoff(
+                run,
+                retryable=is_transient,
+                first_delay=self._tuning.conflict_backoff,
+                max_delay=self._tuning.conflict_backoff_max,
+                deadline=self._tuning.write_deadline,
+                describe=f"deleting job {job_id}",
+            )
+
+        self._get_or_none(f"deleting job {job_id}", run_with_retries)
 
     def job_events(self, job_id: str, limit: int = 20) -> list[JobEvent]:
         """The latest `limit` events, oldest first (the API serves newest first)."""

@@ -72,8 +72,9 @@ def method_body(request: JobRequest) -> dict[str, Any]:
 
 
 def job_from_wire(d: Mapping[str, Any]) -> RemoteJob:
-    method = d.get("method") if isinstance(d.get("method"), Mapping) else {}
-    method_type = method.get("type") if method else None
+    raw_method = d.get("method")
+    method: Mapping[str, Any] = raw_method if isinstance(raw_method, Mapping) else {}
+    method_type = method.get("type")
     wire_tt = d.get("trainingType") or d.get("training_type")
     return RemoteJob(
         id=str(d["id"]),

@@ -1,0 +1,81 @@
+"""`fineplan [-C DIR] emulator serve`: run the local Foundry emulator in the foreground.
+
+Without --data-dir it serves the project's embedded `local` data (DIR/.fineplan/emulator), so what the local target
+holds can be inspected with the SDKs or curl. The first line printed is `fineplan emulator listening on URL`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from fineplan.errors import ConfigError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("emulator", help="run the local Foundry emulator")
+    sub = parser.add_subparsers(dest="emulator_command", metavar="ACTION", required=True)
+    serve = sub.add_parser("serve", help="serve the Azure OpenAI data plane and ARM deployments locally")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
+    serve.add_argument("--data-dir", type=Path, help="where to keep data (default: the project's .fineplan/emulator)")
+    serve.add_argument("--speed", type=float, help="simulated seconds per real second (env FINEPLAN_EMULATOR_SPEED)")
+    serve.add_argument("--api-key", help="require this key (api-key header or Bearer token); default: open")
+    serve.add_argument("--tls", action="store_true", help="serve HTTPS with a local CA (its file is printed)")
+    serve.add_argument("--faults", help='inject faults, e.g. "rate=0.1;codes=429,500;latency_ms=50"')
+    serve.add_argument(
+        "--quota", action="append", default=[], metavar="SKU=N", help="account quota for a SKU (repeatable)"
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    serve.set_defaults(handler=run)
+
+
+def _quota(pairs: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for pair in pairs:
+        sku, sep, value = pair.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise ConfigError(f"--quota expects SKU=N, got {pair!r}")
+        out[sku.strip()] = int(value)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from fineplan.emulator.embedded import build_config, project_data_dir
+    from fineplan.emulator.faults import parse_faults
+    from fineplan.emulator.server import EmulatorServer
+
+    data_dir = args.data_dir if args.data_dir is not None else project_data_dir(Path(args.chdir))
+    config = build_config(
+        data_dir, speed=args.speed, faults=args.faults, api_key=args.api_key, quota=_quota(args.quota)
+    )
+    parse_faults(config.faults)  # a bad spec stops here with a clear message
+    server = EmulatorServer(
+        data_dir,
+        config,
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        access_log=None if args.quiet else sys.stderr,
+    )
+    print(f"fineplan emulator listening on {server.url}", flush=True)
+    if server.ca_path is not None:
+        print(f"CA certificate: {server.ca_path}", flush=True)
+    if args.host not in ("127.0.0.1", "::1", "localhost") and args.api_key is None:
+        print("warning: serving beyond loopback without --api-key", file=sys.stderr)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,108 @@
+"""Hypothesis: junk lines never crash the validator (no exception, no internal-error finding)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fineplan.datasets.check import check_dataset
+from fineplan.datasets.formats import FORMATS
+from fineplan.datasets.quick import first_error
+from fineplan.datasets.scan import ScanConfig, scan_stream
+
+KEYS = [
+    "messages",
+    "role",
+    "content",
+    "tool_calls",
+    "tool_call_id",
+    "weight",
+    "name",
+    "function",
+    "arguments",
+    "id",
+    "type",
+    "text",
+    "image_url",
+    "url",
+    "detail",
+    "tools",
+    "parallel_tool_calls",
+    "functions",
+    "function_call",
+    "input",
+    "preferred_output",
+    "non_preferred_output",
+    "parameters",
+]
+ROLES = ["system", "developer", "user", "assistant", "tool", "function", "bot", ""]
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from([*ROLES, "text", "image_url", "function", "{}", "data:image/png;base64,xx"]),
+)
+JSONISH = st.recursive(
+    SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=5), children, max_size=5)
+    ),
+    max_leaves=10,
+)
+
+
+def _almost_valid() -> st.SearchStrategy[dict[str, Any]]:
+    message = st.fixed_dictionaries(
+        {"role": st.sampled_from(ROLES), "content": JSONISH},
+        optional={k: JSONISH for k in ("weight", "tool_calls", "tool_call_id", "name", "function_call")},
+    )
+    msgs = st.lists(message, max_size=5)
+    return st.one_of(
+        st.fixed_dictionaries({"messages": msgs}, optional={"tools": JSONISH, "parallel_tool_calls": JSONISH}),
+        st.fixed_dictionaries(
+            {"input": st.fixed_dictionaries({"messages": msgs}), "preferred_output": msgs, "non_preferred_output": msgs}
+        ),
+    )
+
+
+LINES = st.lists(
+    st.one_of(
+        st.binary(max_size=60),
+        JSONISH.map(lambda v: json.dumps(v).encode()),
+        _almost_valid().map(lambda v: json.dumps(v).encode()),
+    ).map(lambda b: b.replace(b"\n", b" ")),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=LINES, fmt=st.sampled_from(FORMATS))
+def test_junk_never_crashes_the_scanner(lines: list[bytes], fmt: str) -> None:
+    data = b"\n".join(lines)
+    for exact in (False, True):
+        part = scan_stream(io.BytesIO(data), 0, len(data), ScanConfig(fmt, 65536, "o200k_base", exact))
+        assert "FP499" not in part.findings.counts, part.findings.samples.get("FP499")
+        assert part.lines == len(lines) - (lines[-1] == b"")  # an empty last piece is just a final newline
+    result = first_error(data, fmt)
+    assert result is None or (1 <= result[0] <= len(lines) and result[1].startswith("FP4"))
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(lines=LINES, fmt=st.sampled_from(FORMATS))
+def test_junk_never_crashes_check_dataset(tmp_path: Path, lines: list[bytes], fmt: str) -> None:
+    path = tmp_path / "junk.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    report = check_dataset(path, fmt)  # type: ignore[arg-type]
+    assert all(d.code != "FP499" for d in report.diagnostics)
+    assert report.to_json()["stats"]["examples"] <= len(lines)

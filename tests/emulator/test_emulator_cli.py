@@ -1,0 +1,61 @@
+"""`fineplan [-C DIR] emulator serve` as a user runs it: a real process, its first line, its data dir."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+import pytest
+from emulator_helpers import DATED, upload
+
+from fineplan.cli.main import main
+from fineplan.emulator.embedded import project_data_dir
+
+LISTENING = re.compile(r"^fineplan emulator listening on (https?)://127\.0\.0\.1:(\d+)$")
+
+
+def serve(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "fineplan", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_serve_a_projects_local_data(tmp_path: Path, samples: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    proc = serve("-C", str(project), "emulator", "serve", "--port", "0", "--speed", "1e7", "--quiet")
+    try:
+        first = proc.stdout.readline().strip() if proc.stdout else ""
+        m = LISTENING.match(first)
+        assert m, first
+        url = f"{m.group(1)}://127.0.0.1:{m.group(2)}"
+        client = openai.AzureOpenAI(azure_endpoint=url, api_version=DATED, api_key="k")
+        file_id = upload(client, samples / "sft-gsm8k" / "validation.jsonl")
+        assert client.files.retrieve(file_id).id == file_id
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert (project_data_dir(project) / "emulator.sqlite3").is_file()
+
+
+def test_serve_with_tls_prints_the_ca_file(tmp_path: Path) -> None:
+    proc = serve("emulator", "serve", "--data-dir", str(tmp_path / "d"), "--tls", "--quiet")
+    try:
+        first = proc.stdout.readline().strip() if proc.stdout else ""
+        second = proc.stdout.readline().strip() if proc.stdout else ""
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert LISTENING.match(first) and first.split("://")[0].endswith("https")
+    assert second == f"CA certificate: {tmp_path / 'd' / 'tls' / 'ca.pem'}"
+
+
+def test_a_bad_fault_spec_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["emulator", "serve", "--data-dir", str(tmp_path / "d"), "--faults", "rate=7"])
+    assert code == 1
+    assert "rate must be within 0..1" in capsys.readouterr().err

@@ -1,0 +1,91 @@
+"""The human rendering: Terraform's grammar, loud retraining, colour only when asked."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from render_cases import CASES
+
+from fineplan.render.color import use_color
+from fineplan.render.human import render_human
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_plan_line_counts_replacements_as_add_and_destroy() -> None:
+    text = render_human(CASES["mixed"]())
+    assert "Plan: 2 to add, 1 to change, 2 to destroy." in text
+    assert "Apply will also wait for 1 running job." in text
+
+
+def test_grammar_symbols_for_each_action() -> None:
+    text = render_human(CASES["mixed"]())
+    assert '\n-/+ FineTuningJob "support-sft" {' in text
+    assert '\n  + FineTuningJob "support-mini" {' in text
+    assert '\n  ~ Deployment "support-prod" {' in text
+    assert '\n  - Deployment "old-dev" {' in text
+    assert '\n <= FineTuningJob "support-rft" {' in text
+    assert "  # job.support-sft must be replaced" in text
+    assert "  # deployment.old-dev will be destroyed" in text
+
+
+def test_replace_says_which_attribute_forces_it_and_why() -> None:
+    text = render_human(CASES["replace-with-reason"]())
+    assert '~ training_data_digest = "sha256:4f1c0d9e2b7a" -> "sha256:9a8b7c6d5e4f" # forces replacement' in text
+    assert "# (because training_data digest changed (dataset.support-chat))" in text
+    assert "(known after apply)" in text
+
+
+def test_retraining_is_loud_with_job_reason_and_cost() -> None:
+    text = render_human(CASES["replace-with-reason"]())
+    warning = text[text.index("Warning: 2 jobs will retrain") :]
+    assert "costing $1.24" in warning  # $0.90 + $0.3408
+    assert "job.support-sft: training_data digest changed (dataset.support-chat)" in warning
+    assert "1,500,000 billed tokens × $1.50/1M (gpt-4.1-nano-2025-04-14) × 0.4 (developer) = $0.90" in warning
+    assert "# RETRAINS: $0.90 training (approximate)" in text
+
+
+def test_drift_section_comes_first() -> None:
+    text = render_human(CASES["drift"]())
+    assert text.startswith("Note: Objects have changed outside of fineplan")
+    assert text.index("has expired") < text.index("fineplan will perform the following actions:")
+
+
+def test_no_changes() -> None:
+    assert render_human(CASES["no-changes"]()).startswith("No changes. Your infrastructure matches the configuration.")
+
+
+def test_blocked_gate_and_over_budget_are_called_out() -> None:
+    gate = render_human(CASES["blocked-gate"]())
+    assert "Warning: 1 change is blocked; apply will skip" in gate
+    assert "valid_loss 0.91, must be <= 0.5: failed" in gate
+    budget = render_human(CASES["over-budget"]())
+    assert "Over budget: $150.00 of training exceeds the $25.00 budget" in budget
+    assert "Error: FP501" in budget
+
+
+def test_colour_only_when_asked() -> None:
+    plan = CASES["mixed"]()
+    assert not ANSI.search(render_human(plan, color=False))
+    painted = render_human(plan, color=True)
+    assert "\x1b[32m" in painted and "\x1b[31m" in painted
+    assert ANSI.sub("", painted) == render_human(plan, color=False)
+
+
+@pytest.mark.parametrize(("no_color", "tty", "expected"), [("1", True, False), ("", True, True), (None, False, False)])
+def test_use_color_honours_no_color_and_tty(
+    monkeypatch: pytest.MonkeyPatch, no_color: str | None, tty: bool, expected: bool
+) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+
+    class Stream(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    assert use_color(Stream()) is expected
