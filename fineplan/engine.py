@@ -101,8 +101,8 @@ class Engine:
     def make_plan(
         self, provider: Provider, project: Project, prior: State, options: PlanOptions, diags: list[Diagnostic]
     ) -> PlanRun:
-        desired = compute_desired(project)
-        name, _ = self.target(project)
+        name, target = self.target(project)
+        desired = compute_desired(project, default_account=target.account)
         if options.refreshed:
             result = refresh(prior, provider, desired, project.settings.project)
         else:
@@ -221,7 +221,7 @@ class Engine:
                 raise StalePlanError("the saved plan was made from an empty state, but state has changed since")
         elif stored is None or stored.lineage != saved.state_lineage or stored.serial != saved.state_serial:
             raise StalePlanError("the state changed since the plan was made (lineage/serial differ); plan again")
-        desired = compute_desired(project, with_stats=False)
+        desired = compute_desired(project, with_stats=False, default_account=self.target(project)[1].account)
         if inputs_fingerprint(desired, project.settings.model_dump(mode="json")) != saved.inputs_digest:
             raise StalePlanError("specs or datasets changed since the plan was made; plan again")
 

@@ -7,12 +7,15 @@ holds can be inspected with the SDKs or curl. The first line printed is `finepla
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from fineplan.errors import ConfigError
+
+API_KEY_ENV = "FINEPLAN_EMULATOR_API_KEY"  # the same variable clients of a running emulator read
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,8 +25,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
     serve.add_argument("--data-dir", type=Path, help="where to keep data (default: the project's .fineplan/emulator)")
-    serve.add_argument("--speed", type=float, help="simulated seconds per real second (env FINEPLAN_EMULATOR_SPEED)")
-    serve.add_argument("--api-key", help="require this key (api-key header or Bearer token); default: open")
+    serve.add_argument(
+        "--speed", type=float, help="simulated seconds per real second (env FINEPLAN_EMULATOR_SPEED; default 40)"
+    )
+    serve.add_argument(
+        "--api-key",
+        help="require this key as api-key header or Bearer token (env FINEPLAN_EMULATOR_API_KEY keeps it out of "
+        "the process list); default: open",
+    )
     serve.add_argument("--tls", action="store_true", help="serve HTTPS with a local CA (its file is printed)")
     serve.add_argument("--faults", help='inject faults, e.g. "rate=0.1;codes=429,500;latency_ms=50"')
     serve.add_argument(
@@ -49,9 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from fineplan.emulator.server import EmulatorServer
 
     data_dir = args.data_dir if args.data_dir is not None else project_data_dir(Path(args.chdir))
-    config = build_config(
-        data_dir, speed=args.speed, faults=args.faults, api_key=args.api_key, quota=_quota(args.quota)
-    )
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    config = build_config(data_dir, speed=args.speed, faults=args.faults, api_key=api_key, quota=_quota(args.quota))
     parse_faults(config.faults)  # a bad spec stops here with a clear message
     server = EmulatorServer(
         data_dir,
@@ -64,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"fineplan emulator listening on {server.url}", flush=True)
     if server.ca_path is not None:
         print(f"CA certificate: {server.ca_path}", flush=True)
-    if args.host not in ("127.0.0.1", "::1", "localhost") and args.api_key is None:
+    if args.host not in ("127.0.0.1", "::1", "localhost") and api_key is None:
         print("warning: serving beyond loopback without --api-key", file=sys.stderr)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     def do_import(state, project, provider):  # type: ignore[no-untyped-def]
         if args.address in state.resources:
             raise StateError(f"{args.address} is already managed (state rm it first)")
-        desired = compute_desired(project, with_stats=False)
+        desired = compute_desired(project, with_stats=False, default_account=provider.default_account)
         want = desired.get(args.address)
         if want is None:
             raise StateError(f"{args.address} is not declared in the specs")

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run)
 
 
-def _renderer(fmt: str, ctx_root: object) -> Callable[[list[Diagnostic]], str]:
+def _renderer(fmt: str, root: Path) -> Callable[[list[Diagnostic]], str]:
     if fmt == "json":
         from fineplan.render.diagnostics_json import render_json
 
@@ -37,8 +37,7 @@ def _renderer(fmt: str, ctx_root: object) -> Callable[[list[Diagnostic]], str]:
     from fineplan.render.diagnostics_text import render_diagnostics, summary_line
 
     def text(diags: list[Diagnostic]) -> str:
-        body = render_diagnostics(diags, Path(str(ctx_root))) if diags else ""
-        return body if has_errors(diags) else body + summary_line(diags) + "\n"
+        return render_diagnostics(diags, root, totals=False) + summary_line(diags) + "\n"
 
     return text
 

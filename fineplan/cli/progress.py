@@ -10,9 +10,9 @@ from fineplan.apply.events import EventSink
 
 @contextmanager
 def progress_sink() -> Iterator[EventSink]:
-    from fineplan.render.progress import make_progress
+    from fineplan.render.progress import ApplyProgress
 
-    renderer = make_progress()
+    renderer = ApplyProgress()
     try:
         yield renderer
     finally:

@@ -24,8 +24,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         from fineplan.render.diagnostics_text import render_diagnostics, summary_line
 
-        if diags:
-            write(render_diagnostics(diags, ctx.root))
-        if not has_errors(diags):
-            write(summary_line(diags) + "\n")
+        write(render_diagnostics(diags, ctx.root, totals=False) + summary_line(diags) + "\n")
     return 1 if has_errors(diags) else 0

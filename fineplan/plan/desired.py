@@ -111,12 +111,18 @@ def _part_of(ref: str | DatasetRef, default: str, datasets: dict[str, Desired]) 
     d = datasets.get(f"dataset.{name}")
     if d is None:
         return f"dataset.{name}", None
-    chosen = d.parts.get(part) or (d.parts.get("train") if default == "train" else None)
+    # A dataset without a split has one part, which serves whichever field refers to it.
+    chosen = d.parts.get(part) if len(d.parts) > 1 else d.parts.get("train")
     return d.address, chosen.digest if chosen else None
 
 
-def compute_desired(project: Project, *, with_stats: bool = True) -> dict[str, Desired]:
-    """Desired resources keyed by address, in dependency order. Reads dataset bytes (digests are cached)."""
+def compute_desired(
+    project: Project, *, with_stats: bool = True, default_account: str | None = None
+) -> dict[str, Desired]:
+    """Desired resources keyed by address, in dependency order. Reads dataset bytes (digests are cached).
+
+    `default_account` (the target's) is written into deployments that name none, so state and spec compare.
+    """
     out: dict[str, Desired] = {}
     graph = build_graph(project)
     order = graph.topological()
@@ -128,7 +134,7 @@ def compute_desired(project: Project, *, with_stats: bool = True) -> dict[str, D
         elif isinstance(r, FineTuningJob):
             out[address] = _job_desired(project, r, out, entry.grader, entry.response_format)
         elif isinstance(r, Deployment):
-            out[address] = _deployment_desired(project, r, out)
+            out[address] = _deployment_desired(project, r, out, default_account)
     return out
 
 
@@ -195,7 +201,9 @@ def _job_desired(
     )
 
 
-def _deployment_desired(project: Project, dep: Deployment, known: dict[str, Desired]) -> Desired:
+def _deployment_desired(
+    project: Project, dep: Deployment, known: dict[str, Desired], default_account: str | None
+) -> Desired:
     s = dep.spec
     parent = None
     model: str | dict[str, str]
@@ -213,7 +221,7 @@ def _deployment_desired(project: Project, dep: Deployment, known: dict[str, Desi
         "capacity": s.capacity,
         "rai_policy": s.rai_policy,
         "version_upgrade": s.version_upgrade,
-        "account": s.account,
+        "account": s.account or default_account,
         "tags": dict(s.tags),
     }
     return Desired(

@@ -21,7 +21,10 @@ def _source_line(root: Path | None, file: str, line: int) -> str | None:
     return None
 
 
-def render_diagnostics(diags: list[Diagnostic], root: Path | None = None, color: bool | None = None) -> str:
+def render_diagnostics(
+    diags: list[Diagnostic], root: Path | None = None, color: bool | None = None, *, totals: bool = True
+) -> str:
+    """Each diagnostic with its source line; `totals=False` leaves the closing count to the caller."""
     paint = Painter(use_color() if color is None else color)
     out: list[str] = []
     for d in diags:
@@ -43,7 +46,7 @@ def render_diagnostics(diags: list[Diagnostic], root: Path | None = None, color:
             out.extend("  " + ln for ln in d.detail.splitlines())
         out.append("")
     e, w = counts(diags)
-    if diags:
+    if diags and totals:
         out.append(f"{e} error(s), {w} warning(s).")
     return "\n".join(out) + ("\n" if out else "")
 

@@ -1,24 +1,13 @@
-"""Fixtures for the CLI tests: run `fineplan` in-process and capture what it prints."""
+"""Fixtures for the CLI tests: run `fineplan` in-process and capture what it prints; write small projects."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_helpers import CHAT_ROWS, SPECS, MakeProject, Result, RunCli
 
 from fineplan.cli.main import main
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-RunCli = Callable[..., Result]
 
 
 @pytest.fixture
@@ -37,34 +26,9 @@ def cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
     return run
 
 
-CHAT_ROWS = "".join(
-    '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is %d + %d?"}, '
-    '{"role": "assistant", "content": "%d."}]}\n' % (a, a + 1, 2 * a + 1)
-    for a in range(12)
-)
-SPECS = """\
-kind: Dataset
-name: train
-spec: {path: data/train.jsonl, format: chat}
----
-kind: FineTuningJob
-name: sft
-spec:
-  base_model: gpt-4.1-nano-2025-04-14
-  training_data: train
-  suffix: sums
----
-kind: Deployment
-name: web
-spec:
-  model: {job: sft}
-  type: developer
-"""
-
-
 @pytest.fixture
-def make_project(tmp_path: Path) -> Callable[..., Path]:
-    """A small project that lints clean except for one FP312 warning (its Developer deployment, on line 16)."""
+def make_project(tmp_path: Path) -> MakeProject:
+    """A small project (cli_helpers.SPECS by default) with twelve chat examples in data/train.jsonl."""
 
     def make(specs: str = SPECS, settings: str = "project: cli\n", name: str = "project") -> Path:
         root = tmp_path / name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -18,24 +19,29 @@ from fineplan.emulator.embedded import project_data_dir
 LISTENING = re.compile(r"^fineplan emulator listening on (https?)://127\.0\.0\.1:(\d+)$")
 
 
-def serve(*args: str) -> subprocess.Popen[str]:
+def serve(*args: str, key: str | None = None) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINEPLAN_EMULATOR_")}
+    if key is not None:
+        env["FINEPLAN_EMULATOR_API_KEY"] = key
     return subprocess.Popen(
-        [sys.executable, "-m", "fineplan", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "fineplan", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
 
 
 def test_serve_a_projects_local_data(tmp_path: Path, samples: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    proc = serve("-C", str(project), "emulator", "serve", "--port", "0", "--speed", "1e7", "--quiet")
+    proc = serve("-C", str(project), "emulator", "serve", "--port", "0", "--speed", "1e7", "--quiet", key="k3y")
     try:
         first = proc.stdout.readline().strip() if proc.stdout else ""
         m = LISTENING.match(first)
         assert m, first
         url = f"{m.group(1)}://127.0.0.1:{m.group(2)}"
-        client = openai.AzureOpenAI(azure_endpoint=url, api_version=DATED, api_key="k")
+        client = openai.AzureOpenAI(azure_endpoint=url, api_version=DATED, api_key="k3y")
         file_id = upload(client, samples / "sft-gsm8k" / "validation.jsonl")
         assert client.files.retrieve(file_id).id == file_id
+        with pytest.raises(openai.AuthenticationError):  # the key came from the environment
+            openai.AzureOpenAI(azure_endpoint=url, api_version=DATED, api_key="nope").files.list()
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)

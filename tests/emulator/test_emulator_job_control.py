@@ -32,7 +32,10 @@ def test_queue_pause_resume_cancel(slow: EmbeddedEmulator, clock: ManualClock, s
     client = azure_openai(slow)
     path = samples / "sft-gsm8k" / "validation.jsonl"
     chat = upload(client, path)
-    clock.advance(30)  # file processing takes 20 simulated seconds
+    assert client.files.retrieve(chat).status == "pending"
+    clock.advance(11)  # file processing takes 20 simulated seconds
+    assert client.files.retrieve(chat).status == "running"
+    clock.advance(10)
     assert client.files.retrieve(chat).status == "processed"
     jobs = client.fine_tuning.jobs
     a = jobs.create(

@@ -1,6 +1,6 @@
-"""Files: multipart upload, list, get, delete, content. Processing is simulated: a file reads `pending` until its
-processing time has passed, then `processed` or `error` (naming the first bad line and rule). The verdict itself
-is computed once, at upload, by `datacheck.analyse`; only its reveal waits."""
+"""Files: multipart upload, list, get, delete, content. Processing is simulated: a file reads `pending`, then
+`running` half-way through its processing time, then `processed` or `error` (naming the first bad line and rule).
+The verdict itself is computed once, at upload, by `datacheck.analyse`; only its reveal waits."""
 
 from __future__ import annotations
 
@@ -137,6 +137,7 @@ class FileService:
             doc["expires_at"] = expires_at
         outcome = _outcome(analysis, content)
         ready_at = created + self.core.real_seconds(processing_s)
+        outcome["running_at"] = created + self.core.real_seconds(processing_s / 2)
         row = (file_id, int(created), purpose, ready_at, dumps(doc), dumps(outcome), content)
         sql = "INSERT INTO files(id, created_at, purpose, ready_at, doc, outcome, content) VALUES (?,?,?,?,?,?,?)"
         if db is not None:
@@ -167,8 +168,10 @@ class FileService:
     @staticmethod
     def _view(doc: dict[str, Any], now: float, ready_at: float, outcome: dict[str, Any] | None) -> dict[str, Any]:
         view = dict(doc)
-        if now < ready_at or outcome is None:
+        if outcome is None:
             view["status"] = "pending"
+        elif now < ready_at:
+            view["status"] = "running" if now >= outcome.get("running_at", ready_at) else "pending"
         else:
             view["status"] = outcome["status"]
             if outcome.get("status_details"):
