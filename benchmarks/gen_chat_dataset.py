@@ -3,9 +3,9 @@
 Text comes from the real sample datasets in ../shared/fixtures/foundry-samples (split into sentences), so the
 tokenizer sees real English, maths, legal text and some French, not random letters. Examples mix what real
 datasets hold: a system prompt from a small pool, one to three user/assistant turns, ~8 % tool-calling
-examples with `tools`, ~5 % multi-turn examples with `weight: 0` on an earlier assistant turn, and ~0.3 %
-very long examples (40-90 kB) that take the exact per-example count path. Lines are written with json.dumps
-defaults, like the sample files. Average line: ~2 kB.
+examples with `tools`, ~5 % multi-turn examples with `weight: 0` on an earlier assistant turn, and ~0.1 %
+very long examples (40-90 kB; those over 64 kB, ~1 % of the bytes, take the exact count path). Lines are
+written with json.dumps defaults, like the sample files. Average line: ~2 kB.
 
     python benchmarks/gen_chat_dataset.py OUT.jsonl --mb 200
 """
@@ -136,7 +136,7 @@ class Generator:
             msgs.append({"role": "tool", "tool_call_id": "call_1", "content": json.dumps({"temp_c": 21})})
             msgs.append({"role": "assistant", "content": self.text(1, 4)})
             return {"messages": msgs, "tools": TOOLS}
-        if roll < 0.083:  # a very long document task
+        if roll < 0.081:  # a very long document task
             msgs.append({"role": "user", "content": "Summarise this document: " + self.text(250, 600)})
             msgs.append({"role": "assistant", "content": self.text(3, 8)})
             return {"messages": msgs}

@@ -128,13 +128,13 @@ class Engine:
     def _finish_cost(self, plan: Plan, project: Project, desired: dict[str, Desired]) -> Plan:
         from dataclasses import replace
 
-        from fineplan.plan.costing import budget_findings, cost_plan
+        from fineplan.plan.costing import cost_plan
 
-        changes, summary = cost_plan(plan, project, desired)
-        plan = replace(plan, resource_changes=changes, cost=summary)
         budget = self.max_cost if self.max_cost is not None else project.settings.policy.max_training_cost_usd
-        extra = [d.to_json() for d in budget_findings(summary, budget, project)]
-        return replace(plan, diagnostics=(*plan.diagnostics, *extra))
+        changes, cost, findings = cost_plan(plan, project, desired, budget)
+        return replace(
+            plan, resource_changes=changes, cost=cost, diagnostics=(*plan.diagnostics, *(d.to_json() for d in findings))
+        )
 
     def plan(self, options: PlanOptions | None = None) -> PlanRun:
         options = options or PlanOptions()

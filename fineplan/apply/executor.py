@@ -130,7 +130,7 @@ class Executor:
             self._walk([c for c in work if not c.blocked], result)
             if not self.stop.is_set():
                 for c in deletes:
-                    if c.blocked or self._dependents_failed(c, result):
+                    if c.blocked:
                         continue
                     self._guarded(c, result, self._delete)
             if not self.stop.is_set() and not result.failed:
@@ -140,9 +140,6 @@ class Executor:
             self.store.save()
             raise Interrupted("apply interrupted; state saved. Re-run apply to continue.") from None
         return result
-
-    def _dependents_failed(self, change: ResourceChange, result: ApplyResult) -> bool:
-        return False
 
     def _walk(self, changes: list[ResourceChange], result: ApplyResult) -> None:
         pending = {c.address: c for c in changes}
@@ -186,7 +183,8 @@ class Executor:
             detail = fn(change)
         except _Deferred as why:
             result.skipped[change.address] = str(why)
-            result.pending.append(change.address)
+            if not isinstance(why, _GateFailed):
+                result.pending.append(change.address)
             self.emit(ResourceSkipped(change.address, reason=str(why)))
             return
         except FineplanError as exc:

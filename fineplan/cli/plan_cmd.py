@@ -27,18 +27,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def render_plan(plan: Plan, fmt: str) -> str:
-    if fmt == "json":
-        from fineplan.render.plan_json import render_plan_json
-
-        return render_plan_json(plan)
-    if fmt == "markdown":
-        from fineplan.render.markdown import render_markdown
-
-        return render_markdown(plan)
     from fineplan.render.color import use_color
-    from fineplan.render.human import render_human
+    from fineplan.render.plan_views import render_plan as view
 
-    return render_human(plan, color=use_color())
+    return view(plan, fmt, color=fmt == "human" and use_color())
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,10 +32,8 @@ from fineplan.datasets.findings import Findings
 from fineplan.datasets.formats import FORMATS, validator_for
 from fineplan.datasets.parallel import fork_pool, ranges, worker_count
 from fineplan.datasets.scan import (
-    BOM,
     PartResult,
     ScanConfig,
-    plan_for_line,
     scan_range,
 )
 from fineplan.datasets.stats import DatasetStats, Ratio, TokenTally, finish_stats, ratio_from_sample
@@ -80,8 +78,9 @@ class DatasetReport:
         }
 
 
-def _report_key(digest: str, fmt: str, model: str | None, limit: int, enc: str, mode: str, val: str | None) -> str:
-    raw = "|".join((REPORT_VERSION, digest, fmt, model or "", str(limit), enc, mode, val or ""))
+def _report_key(digest: str, fmt: str, model: str | None, mode: str, val: str | None) -> str:
+    # The model's limit and tokenizer come from the packaged catalog, which REPORT_VERSION pins.
+    raw = "|".join((REPORT_VERSION, digest, fmt, model or "", mode, val or ""))
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -124,20 +123,17 @@ def check_dataset(
         return _unreadable(display, fmt, model, exc.strerror or str(exc))
     if not path.is_file():
         return _unreadable(display, fmt, model, "not a regular file")
-    limit, encoding = model_limits(model)
     size = st.st_size
     exact_mode = exact or size <= EXACT_BELOW_BYTES
     val_digest = identity.file_digest(validation_of, cache_dir) if validation_of is not None else None
 
+    # The fast path for an unchanged file: a stat and two indexed lookups, nothing else loaded.
     digest = identity.cached_digest(path, st, cache_dir)
-    keys = {
-        mode: _report_key(digest or "", fmt, model, limit, encoding, mode, val_digest)
-        for mode in ("exact", "estimated")
-    }
     if digest is not None:
-        hit = _lookup(keys, exact_mode, cache_dir)
+        hit = _lookup(digest, fmt, model, exact_mode, val_digest, cache_dir)
         if hit is not None:
             return _from_cache(hit, display, fmt, model, digest)
+    limit, encoding = model_limits(model)
 
     try:
         head = path.open("rb").read(4)
@@ -152,22 +148,24 @@ def check_dataset(
 
     run = _Run(path, st, fmt, model, limit, encoding, exact_mode, validation_of, cache_dir)
     try:
-        findings, stats, digest = run.execute(digest, keys, val_digest)
+        findings, stats, digest = run.execute(digest, val_digest)
     finally:
         run.cleanup()
     if run.cache_hit is not None:
         return _from_cache(run.cache_hit, display, fmt, model, digest)
-    mode = "exact" if exact_mode else "estimated"
-    key = _report_key(digest, fmt, model, limit, encoding, mode, val_digest)
+    key = _report_key(digest, fmt, model, "exact" if exact_mode else "estimated", val_digest)
     identity.store_report(key, _to_cache(findings, stats), cache_dir)
     report = DatasetReport(display, fmt, model, findings.to_diagnostics(display), stats, digest)
     report.timings = run.timings
     return report
 
 
-def _lookup(keys: dict[str, str], exact_mode: bool, cache_dir: Path | None) -> bytes | None:
+def _lookup(
+    digest: str, fmt: str, model: str | None, exact_mode: bool, val_digest: str | None, cache_dir: Path | None
+) -> bytes | None:
+    """A cached report for this content; an exact one also serves a request for an estimate."""
     for mode in ("exact",) if exact_mode else ("exact", "estimated"):
-        body = identity.load_report(keys[mode], cache_dir)
+        body = identity.load_report(_report_key(digest, fmt, model, mode, val_digest), cache_dir)
         if body is not None:
             return body
     return None
@@ -215,15 +213,15 @@ class _Run:
             self.spill_dir,
             self.buckets,
             tag,
+            sample=0 if self.exact_mode or not validate else SAMPLE_LINES,
+            size=self.size,
         )
 
     def _jobs(self, path: Path, size: int, cfg: ScanConfig) -> list[tuple[str, int, int, ScanConfig, int]]:
         n = 1 if self.workers == 1 else self.workers * PARTS_PER_WORKER
         return [(str(path), s, e, cfg, i) for i, (s, e) in enumerate(ranges(size, n))]
 
-    def execute(
-        self, digest: str | None, keys: dict[str, str], val_digest: str | None
-    ) -> tuple[Findings, DatasetStats, str]:
+    def execute(self, digest: str | None, val_digest: str | None) -> tuple[Findings, DatasetStats, str]:
         """Scan and merge. Order matters for speed: the digest (hashlib frees the GIL) runs in a thread while
         the tokenizer loads; a cache hit on the digest stops there; workers are forked after the tokenizer is
         loaded so they share its memory and count long examples inline."""
@@ -247,20 +245,15 @@ class _Run:
         if self.validation_of is not None:
             train_size = self.validation_of.stat().st_size
             jobs += self._jobs(self.validation_of, train_size, self._cfg(validate=False, tag="t"))
-        ratio: Ratio | None = None
         if self.workers > 1:
             with fork_pool(self.workers) as pool:
-                pending = pool.starmap_async(scan_range, jobs, chunksize=1)
-                if not self.exact_mode:
-                    ratio = self._sample()
-                results = pending.get()
+                results = pool.starmap(scan_range, jobs, chunksize=1)
         else:
             results = [scan_range(*job) for job in jobs]
-            if not self.exact_mode:
-                ratio = self._sample()
         self.timings["scan"] = time.perf_counter() - t0
         parts = sorted((r for r in results if not _is_train(r)), key=_index)
         train_parts = sorted((r for r in results if _is_train(r)), key=_index)
+        ratio = None if self.exact_mode else ratio_from_sample([row for p in parts for row in p.sample])
         findings, stats = self._merge(parts, train_parts, ratio)
         self.timings["total"] = time.perf_counter() - t0
         return findings, stats, digest
@@ -272,30 +265,7 @@ class _Run:
         return digest
 
     def _cached(self, digest: str, val_digest: str | None) -> bytes | None:
-        keys = {
-            mode: _report_key(digest, self.fmt, self.model, self.limit, self.encoding, mode, val_digest)
-            for mode in ("exact", "estimated")
-        }
-        return _lookup(keys, self.exact_mode, self.cache_dir)
-
-    def _sample(self) -> Ratio:
-        """Tokenize a systematic sample of lines spread evenly over the file."""
-        enc = get_encoder(self.encoding)
-        rows: list[tuple[int, int, int, int]] = []
-        seen: set[int] = set()
-        with open(self.path, "rb") as f:
-            for k in range(SAMPLE_LINES):
-                found = _line_after(f, (2 * k + 1) * self.size // (2 * SAMPLE_LINES))
-                if found is None or found[0] in seen:
-                    continue
-                seen.add(found[0])
-                plan = plan_for_line(found[1], self.fmt)
-                if plan is None:
-                    continue
-                chars, tchars = plan.chars()
-                total, trained, _seq = plan.counts(enc.count)
-                rows.append((chars, total - plan.fixed(), tchars, trained - plan.a_fixed - plan.b_fixed))
-        return ratio_from_sample(rows)
+        return _lookup(digest, self.fmt, self.model, self.exact_mode, val_digest, self.cache_dir)
 
     def _merge(
         self, parts: list[PartResult], train_parts: list[PartResult], ratio: Ratio | None
@@ -345,41 +315,6 @@ def _index(r: PartResult) -> int:
 
 def _is_train(r: PartResult) -> bool:
     return r.log is not None and r.log.tag.startswith("t")
-
-
-def _line_after(f: Any, pos: int, window: int = 1 << 16, max_line: int = 8 << 20) -> tuple[int, bytes] | None:
-    """(offset, bytes) of the first line starting at or after `pos`."""
-    if pos > 0:
-        f.seek(pos - 1)
-        skipped = 0
-        while True:
-            chunk = f.read(window)
-            if not chunk:
-                return None
-            i = chunk.find(b"\n")
-            if i >= 0:
-                pos = pos + skipped + i
-                break
-            skipped += len(chunk)
-    f.seek(pos)
-    parts: list[bytes] = []
-    got = 0
-    while got < max_line:
-        chunk = f.read(window)
-        if not chunk:
-            break
-        i = chunk.find(b"\n")
-        if i >= 0:
-            parts.append(chunk[:i])
-            break
-        parts.append(chunk)
-        got += len(chunk)
-    else:
-        return None
-    line = b"".join(parts)
-    if pos == 0 and line.startswith(BOM):
-        line = line[3:]
-    return (pos, line) if line.strip() else None
 
 
 def is_format(value: str) -> bool:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 import time
-from contextlib import closing, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from fineplan.datasets.cachedir import cache_dir as resolve_cache_dir
@@ -20,6 +22,7 @@ from fineplan.datasets.cachedir import cache_dir as resolve_cache_dir
 DB_NAME = "datasets.sqlite3"
 READ_BLOCK = 1 << 20
 MAX_REPORTS = 2000
+MAX_CONNECTIONS = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS digests (
@@ -40,19 +43,35 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _db(cache_dir: Path | None) -> sqlite3.Connection | None:
+_CONNECTIONS: dict[tuple[int, Path], sqlite3.Connection] = {}
+_LOCK = threading.Lock()
+
+
+@contextmanager
+def _db(cache_dir: Path | None) -> Iterator[sqlite3.Connection | None]:
+    """The cache database, one connection per process and file (forked children open their own)."""
     base = resolve_cache_dir(cache_dir)
     if base is None:
-        return None
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(base / DB_NAME, timeout=10, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
-        return conn
-    except (OSError, sqlite3.Error):
-        return None
+        yield None
+        return
+    key = (os.getpid(), base / DB_NAME)
+    with _LOCK:
+        conn = _CONNECTIONS.get(key)
+        if conn is None:
+            try:
+                base.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(key[1], timeout=10, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+            except (OSError, sqlite3.Error):
+                yield None
+                return
+            if len(_CONNECTIONS) >= MAX_CONNECTIONS:  # a process rarely uses more than one cache dir
+                stale = next(iter(_CONNECTIONS))
+                _CONNECTIONS.pop(stale).close()
+            _CONNECTIONS[key] = conn
+        yield conn
 
 
 def _key(path: Path) -> str:
@@ -60,10 +79,9 @@ def _key(path: Path) -> str:
 
 
 def cached_digest(path: Path, st: os.stat_result, cache_dir: Path | None = None) -> str | None:
-    conn = _db(cache_dir)
-    if conn is None:
-        return None
-    with closing(conn):
+    with _db(cache_dir) as conn:
+        if conn is None:
+            return None
         try:
             row = conn.execute(
                 "SELECT digest FROM digests WHERE path=? AND dev=? AND ino=? AND size=? AND mtime_ns=?",
@@ -75,10 +93,9 @@ def cached_digest(path: Path, st: os.stat_result, cache_dir: Path | None = None)
 
 
 def remember_digest(path: Path, st: os.stat_result, digest: str, cache_dir: Path | None = None) -> None:
-    conn = _db(cache_dir)
-    if conn is None:
-        return
-    with closing(conn), suppress(sqlite3.Error):
+    with _db(cache_dir) as conn, suppress(sqlite3.Error):
+        if conn is None:
+            return
         conn.execute(
             "INSERT OR REPLACE INTO digests VALUES (?,?,?,?,?,?)",
             (_key(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest),
@@ -103,10 +120,9 @@ def _same_identity(a: os.stat_result, b: os.stat_result) -> bool:
 
 
 def load_report(key: str, cache_dir: Path | None = None) -> bytes | None:
-    conn = _db(cache_dir)
-    if conn is None:
-        return None
-    with closing(conn):
+    with _db(cache_dir) as conn:
+        if conn is None:
+            return None
         try:
             row = conn.execute("SELECT body FROM reports WHERE key=?", (key,)).fetchone()
         except sqlite3.Error:
@@ -115,10 +131,9 @@ def load_report(key: str, cache_dir: Path | None = None) -> bytes | None:
 
 
 def store_report(key: str, body: bytes, cache_dir: Path | None = None) -> None:
-    conn = _db(cache_dir)
-    if conn is None:
-        return
-    with closing(conn), suppress(sqlite3.Error):
+    with _db(cache_dir) as conn, suppress(sqlite3.Error):
+        if conn is None:
+            return
         conn.execute("INSERT OR REPLACE INTO reports VALUES (?,?,?)", (key, body, time.time()))
         conn.execute(
             "DELETE FROM reports WHERE key NOT IN (SELECT key FROM reports ORDER BY created DESC LIMIT ?)",

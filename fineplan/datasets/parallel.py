@@ -6,16 +6,20 @@ processes). Where fork is unavailable or unsafe (macOS, Windows) the scan runs i
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.pool
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import multiprocessing.pool
 
 PARALLEL_MIN_BYTES = 16 << 20  # below this, process start-up costs more than it saves
 MAX_WORKERS = 8
 
 
 def can_fork() -> bool:
+    import multiprocessing
+
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -29,7 +33,7 @@ def available_cpus() -> int:
 def worker_count(size: int) -> int:
     env = os.environ.get("FINEPLAN_WORKERS")
     wanted = int(env) if env and env.isdigit() else min(available_cpus(), MAX_WORKERS)
-    if size < PARALLEL_MIN_BYTES or not can_fork():
+    if wanted <= 1 or size < PARALLEL_MIN_BYTES or not can_fork():
         return 1
     return max(1, wanted)
 
@@ -40,4 +44,6 @@ def ranges(size: int, parts: int) -> list[tuple[int, int]]:
 
 
 def fork_pool(workers: int) -> multiprocessing.pool.Pool:
+    import multiprocessing
+
     return multiprocessing.get_context("fork").Pool(processes=workers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from math import log as _log
 from typing import Any, BinaryIO
 
 import orjson
@@ -17,10 +18,12 @@ from fineplan.datasets import codes as C
 from fineplan.datasets.dedupe import HashLog
 from fineplan.datasets.findings import Findings
 from fineplan.datasets.formats import TokenPlan, validator_for
-from fineplan.datasets.stats import TokenTally, est_key
+from fineplan.datasets.stats import CHAR_LINEAR, CHAR_STEPS, FIXED_BITS, TokenTally
 from fineplan.datasets.tokens import get_encoder
 
 BLOCK = 4 << 20
+_INV_LINEAR = 1 / CHAR_LINEAR
+_FIXED_MAX = (1 << FIXED_BITS) - 1
 BOM = b"\xef\xbb\xbf"
 
 
@@ -35,6 +38,10 @@ class ScanConfig:
     spill_dir: str | None = None
     buckets: int = 1
     tag: str = "p"
+    # Systematic sample for the token estimate: positions (2k+1)·size/(2·sample) for k < sample; a position
+    # selects the line containing it. 0: no sample (exact mode).
+    sample: int = 0
+    size: int = 0
 
 
 @dataclass
@@ -45,6 +52,7 @@ class PartResult:
     findings: Findings = field(default_factory=Findings)
     tally: TokenTally = field(default_factory=TokenTally)
     log: HashLog | None = None
+    sample: list[tuple[int, int, int, int, int, int]] = field(default_factory=list)  # stats.SampleRow
 
 
 def _first_line_start(f: BinaryIO, start: int) -> int | None:
@@ -168,6 +176,11 @@ def scan_stream(
     ln = examples = counted = exact_trained = over = 0
     est_fixed = est_tfixed = est_chars = est_tchars = 0
     too_long = f"over the {limit:,}-token limit per example" + (f" of {cfg.model}" if cfg.model else "")
+    sample_rows = res.sample
+    k_total, span2 = cfg.sample, 2 * cfg.sample
+    next_k = 0
+    next_pos = (cfg.size // span2 if k_total else 1 << 62) if not exact else 1 << 62
+    first_line = True
 
     for chunk, base, stop in iter_chunks(f, start, end):
         view = memoryview(chunk)
@@ -185,6 +198,17 @@ def scan_stream(
             raw = view[s:e]
             first = chunk[s] if e > s else 10
             s = e + 1
+            draws = 0
+            if base + s > next_pos:  # this line's bytes [off, off + len + 1) hold sample position(s)
+                if first_line:  # a part starts mid-file: skip positions before its first line
+                    next_k = max(0, (span2 * off // cfg.size - 1) // 2) if cfg.size else k_total
+                    next_pos = (2 * next_k + 1) * cfg.size // span2 if next_k < k_total else 1 << 62
+                while next_pos < base + s:
+                    if next_pos >= off:
+                        draws += 1
+                    next_k += 1
+                    next_pos = (2 * next_k + 1) * cfg.size // span2 if next_k < k_total else 1 << 62
+            first_line = False
             if first <= 32 or first == 0xEF:
                 if off == 0 and raw[:3] == BOM:
                     findings.line = ln
@@ -231,7 +255,16 @@ def scan_stream(
                     add(C.EXAMPLE_TOO_LONG, f"example has {seq:,} tokens, {too_long}")
                 continue
             chars, tchars = plan.chars()
-            key = est_key(fixed, chars)
+            if draws:
+                if count is None:
+                    count = get_encoder(cfg.encoding).count
+                total, trained, _seq = plan.counts(count)
+                sample_rows.append(
+                    (draws, len(raw) + 1, chars, total - fixed, tchars, trained - plan.a_fixed - plan.b_fixed)
+                )
+            # stats.est_key, inlined: this runs once per example
+            bucket = chars if chars < CHAR_LINEAR else CHAR_LINEAR + int(_log(chars * _INV_LINEAR) * CHAR_STEPS)
+            key = (bucket << FIXED_BITS) | (fixed if fixed < _FIXED_MAX else _FIXED_MAX)
             est_hist[key] = est_hist.get(key, 0) + 1
             est_fixed += fixed
             est_tfixed += plan.a_fixed + plan.b_fixed
@@ -264,21 +297,3 @@ class NullSink:
     def add(self, code: str, _message: str) -> None:
         if code in C.EXAMPLE_FATAL:
             self.fatal = True
-
-
-def plan_for_line(raw: bytes, fmt: str) -> TokenPlan | None:
-    """The token plan of a valid example line, or None if the line is not a valid example."""
-    if raw.startswith(BOM):
-        raw = raw[3:]
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    if type(obj) is not dict:
-        return None
-    sink = NullSink()
-    try:
-        plan = validator_for(fmt)(obj, sink.add)
-    except Exception:
-        return None
-    return None if sink.fatal else plan

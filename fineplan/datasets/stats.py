@@ -15,26 +15,26 @@ from typing import Any, Literal
 
 from fineplan.datasets.tokens import estimate_billed_tokens
 
-_LINEAR = 1024  # character counts below this are histogram keys as is
-_STEPS = 128  # log buckets per e-fold above it (~0.8 % wide)
-_FIXED_BITS = 20
+CHAR_LINEAR = 1024  # character counts below this are histogram keys as is
+CHAR_STEPS = 128  # log buckets per e-fold above it (~0.8 % wide)
+FIXED_BITS = 20
 
 
 def char_bucket(chars: int) -> int:
-    if chars < _LINEAR:
+    if chars < CHAR_LINEAR:
         return chars
-    return _LINEAR + int(math.log(chars / _LINEAR) * _STEPS)
+    return CHAR_LINEAR + int(math.log(chars / CHAR_LINEAR) * CHAR_STEPS)
 
 
 def bucket_chars(bucket: int) -> float:
     """Representative character count of a bucket (its geometric middle)."""
-    if bucket < _LINEAR:
+    if bucket < CHAR_LINEAR:
         return float(bucket)
-    return _LINEAR * math.exp((bucket - _LINEAR + 0.5) / _STEPS)
+    return CHAR_LINEAR * math.exp((bucket - CHAR_LINEAR + 0.5) / CHAR_STEPS)
 
 
 def est_key(fixed: int, chars: int) -> int:
-    return (char_bucket(chars) << _FIXED_BITS) | min(fixed, (1 << _FIXED_BITS) - 1)
+    return (char_bucket(chars) << FIXED_BITS) | min(fixed, (1 << FIXED_BITS) - 1)
 
 
 @dataclass
@@ -75,23 +75,37 @@ class Ratio:
     size: int
 
 
-def ratio_from_sample(rows: list[tuple[int, int, int, int]]) -> Ratio:
-    """rows: (text chars, text tokens, trained chars, trained text tokens) of sampled valid examples."""
-    xs = sum(r[0] for r in rows)
-    ys = sum(r[1] for r in rows)
-    n = len(rows)
-    if n == 0 or xs == 0:
+# One sampled example: (draws that hit it, its line bytes, text chars, text tokens, trained chars, trained tokens).
+SampleRow = tuple[int, int, int, int, int, int]
+
+
+def ratio_from_sample(rows: list[SampleRow]) -> Ratio:
+    """Ratio estimate from a systematic sample of byte positions.
+
+    A position selects the line that contains it, so lines are drawn with probability proportional to their
+    byte length; weighting each draw by 1/bytes (Hansen-Hurwitz) makes Σ tokens/Σ chars unbiased again. The
+    bound is the linearised 95 % half-width of the ratio, relative to it.
+    """
+    u: list[float] = []  # text tokens per byte, one entry per draw
+    v: list[float] = []  # text chars per byte
+    ua = va = 0.0
+    for draws, nbytes, x, y, xa, ya in rows:
+        for _ in range(draws):
+            u.append(y / nbytes)
+            v.append(x / nbytes)
+            ua += ya / nbytes
+            va += xa / nbytes
+    n = len(u)
+    su, sv = sum(u), sum(v)
+    if n == 0 or sv == 0:
         return Ratio(0.25, 0.25, 1.0, n)  # nothing valid to sample: a rough prior, flagged by a 100 % bound
-    r = ys / xs
-    xa = sum(r[2] for r in rows)
-    ya = sum(r[3] for r in rows)
-    ra = ya / xa if xa else r
-    if n < 2:
+    r = su / sv
+    ra = ua / va if va else r
+    if n < 2 or r <= 0:
         return Ratio(r, ra, 1.0, n)
-    resid = sum((y - r * x) ** 2 for x, y, _a, _b in rows) / (n - 1)
-    mean_x = xs / n
-    rel = 1.96 * math.sqrt(resid / n) / (r * mean_x) if r > 0 else 1.0
-    return Ratio(r, ra, rel, n)
+    resid = sum((a - r * b) ** 2 for a, b in zip(u, v, strict=True))
+    var_r = n / (n - 1) * resid / (sv * sv)
+    return Ratio(r, ra, 1.96 * math.sqrt(var_r) / r, n)
 
 
 @dataclass
@@ -153,9 +167,9 @@ def finish_stats(
     text_est = 0.0
     if tally.est:
         r = ratio or Ratio(0.25, 0.25, 1.0, 0)
-        mask = (1 << _FIXED_BITS) - 1
+        mask = (1 << FIXED_BITS) - 1
         for key, count in tally.est.items():
-            v = float(round((key & mask) + r.all * bucket_chars(key >> _FIXED_BITS)))
+            v = float(round((key & mask) + r.all * bucket_chars(key >> FIXED_BITS)))
             values[v] = values.get(v, 0) + count
         text_est = r.all * tally.est_chars
         total += tally.est_fixed + text_est

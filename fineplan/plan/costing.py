@@ -1,4 +1,4 @@
-"""Attach cost estimates to a plan's changes and summarise them (training spend, hosting delta), plus the
+"""Attach cost estimates to a plan's changes and summarise them (training spend, hosting delta), with the
 budget findings (FP501 over budget, FP502 unpriced) the plan reports and apply enforces."""
 
 from __future__ import annotations
@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fineplan.diagnostics import Diagnostic, Severity
+from fineplan.diagnostics import Diagnostic
 from fineplan.lint.model_resolution import root_base_model
+from fineplan.lint.rules.cost import budget_diagnostics
 from fineplan.plan.desired import Desired
 from fineplan.plan.model import Action, Plan, ResourceChange
 from fineplan.pricing import CostEstimate, billed_tokens, estimate_deployment, estimate_job, load_price_table
+from fineplan.render.plan_json import cost_document
 from fineplan.spec.models import FineTuningJob
 from fineplan.spec.project import Project
 
@@ -45,8 +47,9 @@ def _deployment_estimate(attrs: dict[str, Any], fine_tuned: bool, table: Any) ->
 
 
 def cost_plan(
-    plan: Plan, project: Project, desired: dict[str, Desired]
-) -> tuple[tuple[ResourceChange, ...], dict[str, Any]]:
+    plan: Plan, project: Project, desired: dict[str, Desired], budget: float | None = None
+) -> tuple[tuple[ResourceChange, ...], dict[str, Any], list[Diagnostic]]:
+    """Per-change estimates, the plan's cost block (with the budget) and the budget findings (FP501/FP502)."""
     from fineplan.pricing import summarize
 
     table = load_price_table(project.settings.prices)
@@ -54,12 +57,15 @@ def cost_plan(
     removed: list[CostEstimate] = []
     unchanged: list[CostEstimate] = []
     out: list[ResourceChange] = []
+    unpriced: list[str] = []
     for c in plan.resource_changes:
         want = desired.get(c.address)
         est: CostEstimate | None = None
         if c.kind == "FineTuningJob" and want is not None and c.action in (Action.CREATE, Action.REPLACE):
             est = _job_estimate(project, want, desired, table)
             added.append(est)
+            if est.usd is None:
+                unpriced.append(c.address)
         elif c.kind == "Deployment":
             fine_tuned = bool(want and want.parent_job) or ".ft-" in str((c.before or {}).get("model", ""))
             new = _deployment_estimate(c.after or {}, fine_tuned, table) if c.after else None
@@ -76,34 +82,8 @@ def cost_plan(
                 unchanged.append(new)
             est = new if c.action is not Action.DELETE else old
         out.append(replace(c, cost=est.to_json()) if est is not None else c)
-    summary = summarize(added=added, removed=removed, unchanged=unchanged).to_json()
-    summary["as_of"] = table.as_of
-    summary["currency"] = table.currency
-    return tuple(out), summary
-
-
-def budget_findings(summary: dict[str, Any], budget: float | None, project: Project) -> list[Diagnostic]:
-    findings: list[Diagnostic] = []
-    loc = project.settings_location("policy", "max_training_cost_usd")
-    spend = float(summary.get("training_usd") or 0.0)
-    if budget is not None and spend > budget:
-        findings.append(
-            Diagnostic(
-                Severity.ERROR,
-                "FP501",
-                f"Estimated training cost ${spend:,.2f} exceeds the budget of ${budget:,.2f}",
-                "Raise policy.max_training_cost_usd (or --max-cost), or train less. Estimates are approximate.",
-                loc,
-            )
-        )
-    if summary.get("training_unpriced"):
-        findings.append(
-            Diagnostic(
-                Severity.WARNING,
-                "FP502",
-                f"{summary['training_unpriced']} job(s) have no price estimate; the training total is a lower bound",
-                "Add prices.training_per_1m_tokens for the model in fineplan.yaml.",
-                loc,
-            )
-        )
-    return findings
+    summary = summarize(added=added, removed=removed, unchanged=unchanged)
+    doc = cost_document(summary, price_table=table, max_training_cost_usd=budget)
+    where = project.settings_location("policy", "max_training_cost_usd")
+    findings = budget_diagnostics(doc, budget, where, unpriced_jobs=unpriced)
+    return tuple(out), doc, findings

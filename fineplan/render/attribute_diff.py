@@ -118,7 +118,8 @@ class AttributeDiff:
     # ------------------------------------------------------------------ one sign throughout (create / delete)
 
     def _map(self, sign: str, values: dict[str, Any], path: Path, level: int, trailer: bool = False) -> None:
-        keys = sorted(values)
+        # Like Terraform, null attributes are not worth a line when a whole object appears or goes.
+        keys = sorted(k for k, v in values.items() if v is not None or (*path, k) in self.unknown)
         width = max((len(k) for k in keys), default=0)
         for key in keys:
             self._value(sign, key.ljust(width), values[key], (*path, key), level, trailer)
@@ -147,7 +148,7 @@ class AttributeDiff:
 
     def _update_map(self, before: dict[str, Any], after: dict[str, Any], path: Path, level: int, noun: str) -> None:
         keys = sorted(set(before) | set(after) | {str(p[-1]) for p in self.unknown if p[:-1] == path and p})
-        shown = [k for k in keys if self._is_changed((*path, k))]
+        shown = [k for k in keys if self._is_changed((*path, k)) and not self._null_both(before, after, (*path, k))]
         width = max((len(k) for k in shown), default=0)
         for key in shown:
             self._update_value(key.ljust(width), before, after, key, (*path, key), level)
@@ -155,10 +156,16 @@ class AttributeDiff:
         if hidden:
             self._comment(level, f"# ({hidden} unchanged {noun if hidden > 1 else noun[:-1]} hidden)")
 
+    def _null_both(self, before: dict[str, Any], after: dict[str, Any], path: Path) -> bool:
+        """null on one side and absent on the other is no change worth showing."""
+        key = str(path[-1])
+        return before.get(key) is None and after.get(key) is None and path not in self.unknown
+
     def _update_value(
         self, label: str, before: dict[str, Any], after: dict[str, Any], key: str, path: Path, level: int
     ) -> None:
-        had, has = key in before, key in after
+        # null and absent read the same: null -> value is an addition, value -> null a removal
+        had, has = before.get(key) is not None, after.get(key) is not None
         old, new = before.get(key), after.get(key)
         forces = self._forces(path)
         if path in self.unknown:

@@ -21,6 +21,10 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
         out += _drift(plan, paint)
 
     changes = words.shown_changes(plan)
+    if not changes and plan.options.get("refresh_only") and plan.drift:
+        out.append("Apply this plan to record these changes in the fineplan state; no remote objects will change.")
+        out += _diagnostics(plan, paint)
+        return "\n".join(out).rstrip("\n") + "\n"
     if not changes:
         out += [
             paint("No changes.", "green", "bold") + " Your infrastructure matches the configuration.",

@@ -59,7 +59,14 @@ def render_markdown(plan: Plan, *, max_chars: int = 65000) -> str:
 
 def _head(plan: Plan) -> str:
     out = [MARKER, f"### fineplan plan · `{plan.project}` → `{plan.target}`", ""]
-    if not words.shown_changes(plan):
+    if not words.shown_changes(plan) and plan.options.get("refresh_only") and plan.drift:
+        n = len(plan.drift)
+        out += [
+            f"**Refresh only:** {n} change{'s' if n != 1 else ''} made outside fineplan will be recorded in "
+            "the state; no remote objects will change.",
+            "",
+        ]
+    elif not words.shown_changes(plan):
         out += ["**No changes.** Your infrastructure matches the configuration.", ""]
     else:
         out += [f"**{words.plan_line(plan)}**" + (f" {words.wait_line(plan)}" if words.wait_line(plan) else ""), ""]

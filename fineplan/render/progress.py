@@ -102,7 +102,9 @@ class ApplyProgress:
     `use_color(stream)`, so NO_COLOR is honoured) only matters for rich.
     """
 
-    def __init__(self, stream: TextIO | None = None, *, interactive: bool | None = None, color: bool | None = None):
+    def __init__(
+        self, stream: TextIO | None = None, *, interactive: bool | None = None, color: bool | None = None
+    ) -> None:
         self.stream = stream or sys.stdout
         if interactive is None:
             interactive = bool(getattr(self.stream, "isatty", lambda: False)())

@@ -104,6 +104,10 @@ def diagnostics_from_validation(
         if (loc and loc[-1] == "[key]") or etype == "invalid_key":
             kind = "key"  # a mapping key that is not a string (YAML `1: x`, `true: x`, `~: x`)
             loc = loc[:-1] if loc and loc[-1] == "[key]" else loc
+        elif etype in ("union_tag_not_found", "union_tag_invalid"):
+            # `type:` / `backend:` choose the target or state kind: speak about that key, at that key
+            loc = (*loc, str(err.get("ctx", {}).get("discriminator", "type")).strip("'\""))
+            kind = "missing" if etype == "union_tag_not_found" else "tag"
         else:
             kind = "unknown" if etype == "extra_forbidden" else "missing" if etype == "missing" else "value"
         path = _data_path(doc.data, loc)
@@ -120,6 +124,20 @@ def diagnostics_from_validation(
                     f"Key {_short(errs[0].get('input', field))} in {what} is not a string",
                     "Keys are names: quote it (YAML reads 1, true, yes, ~ and dates as non-strings)",
                     doc.location(path, key=True),
+                )
+            )
+        elif kind == "tag":
+            ctx = errs[0].get("ctx", {})
+            options = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+            hint = did_you_mean(str(ctx.get("tag", "")), options)
+            diags.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "FP105",
+                    f"Invalid value for {_fmt_path(path)}: {ctx.get('tag')!r} is not one of {', '.join(options)}"
+                    + (f". {hint}" if hint else ""),
+                    "",
+                    doc.location(path),
                 )
             )
         elif kind == "unknown":

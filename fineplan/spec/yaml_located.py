@@ -137,6 +137,39 @@ class _Converter:
         return out
 
 
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document becomes once aliases are expanded (stops counting past MAX_NODES).
+
+    Counted on the node graph, where each shared node is visited once, so an alias bomb is refused in
+    microseconds instead of being expanded up to the budget.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in active:  # a recursive alias: conversion reports it
+            return 0
+        active.add(id(node))
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                break
+        active.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
 def load_documents(text: str, file: str) -> tuple[list[LocatedDocument], list[Diagnostic]]:
     """Parse every document in a YAML stream. Never raises for bad input: problems become diagnostics."""
     diags: list[Diagnostic] = []
@@ -153,7 +186,9 @@ def load_documents(text: str, file: str) -> tuple[list[LocatedDocument], list[Di
                 continue
             doc = LocatedDocument(None, file, _loc(file, node.start_mark))
             try:
-                doc.data = _Converter(loader, file, doc, diags).convert(node, ())
+                if _expanded_size(node) > MAX_NODES:
+                    raise _TooLarge
+                doc.data = _Converter(loader, file, doc, diags).convert(node, ())  # its budget is a second guard
             except _TooLarge:
                 diags.append(
                     Diagnostic(

@@ -93,12 +93,12 @@ def test_sft_then_dpo_then_rft_then_every_deployment_type(
     # One deployment of every type; at most 5 fine-tuned deployments per account, so two accounts.
     catalog = load_catalog()
     plan = {
-        "developer": ("acct-a", dpo.fine_tuned_model, 5),
         "standard": ("acct-a", sft.fine_tuned_model, 5),
         "global_standard": ("acct-a", rft.fine_tuned_model, 5),
         "data_zone_standard": ("acct-a", dpo.fine_tuned_model, 5),
         "provisioned": ("acct-a", sft.fine_tuned_model, 15),
         "global_provisioned": ("acct-b", rft.fine_tuned_model, 20),
+        "developer": ("acct-a", dpo.fine_tuned_model, 5),  # last: it lives 24 simulated hours (≈ 9 s here)
     }
     assert set(plan) == set(catalog.deployment_types)
     for kind, (account, model, capacity) in plan.items():

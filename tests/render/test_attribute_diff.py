@@ -85,3 +85,12 @@ def test_painted_signs_carry_colour() -> None:
 
     lines = _render("create", None, {"a": 1}, paint=Painter(True))
     assert "\x1b[32m" in lines[0]
+
+
+def test_nulls_are_hidden_on_create_and_read_as_absent_on_update() -> None:
+    assert _render("create", None, {"suffix": None, "seed": 1}) == ["      + seed = 1"]
+    assert _render("update", {"suffix": None, "seed": 1}, {"suffix": "x", "seed": None}) == [
+        "      - seed   = 1 -> null",
+        '      + suffix = "x"',
+    ]
+    assert _render("update", {"grader": None, "seed": 1}, {"seed": 1}) == ["        # (2 unchanged attributes hidden)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -89,3 +90,19 @@ def test_use_color_honours_no_color_and_tty(
             return tty
 
     assert use_color(Stream()) is expected
+
+
+def test_refresh_only_plan_records_drift_instead_of_saying_no_changes() -> None:
+    drifted = CASES["drift"]()
+    plan = dataclasses.replace(drifted, resource_changes=(), options={"refresh_only": True})
+    text = render_human(plan)
+    assert "This is a refresh-only plan" in text
+    assert "Apply this plan to record these changes in the fineplan state" in text
+    assert "No changes." not in text
+
+
+def test_fp501_alone_still_reads_as_over_budget() -> None:
+    """A cost block without `budget` (e.g. made by an older builder) still shows an FP501 plan as over budget."""
+    plan = CASES["over-budget"]()
+    plan = dataclasses.replace(plan, cost={k: v for k, v in plan.cost.items() if k != "budget"})
+    assert "Over budget: $150.00 of training exceeds the budget" in render_human(plan)

@@ -95,3 +95,17 @@ def test_values_cannot_break_out_of_the_fence_or_the_html() -> None:
     assert "<script>" in text.split("````diff")[1]  # inside the code block only
     assert text.count("<details>") == 1
     assert text.count("</details>") == 2  # the real one, and the value's, inside the fence
+
+
+def test_refresh_only_markdown() -> None:
+    plan = dataclasses.replace(CASES["drift"](), resource_changes=(), options={"refresh_only": True})
+    text = render_markdown(plan)
+    assert "**Refresh only:** 2 changes made outside fineplan will be recorded in the state" in text
+    assert "No changes" not in text
+
+
+def test_a_head_larger_than_the_limit_is_cut_with_a_note() -> None:
+    text = render_markdown(CASES["mixed"](), max_chars=600)
+    assert len(text) <= 600
+    assert text.startswith(MARKER)
+    assert "Output cut at 600 characters" in text

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import check_golden
+from golden_files import check_golden
 from jsonschema import Draft202012Validator
 from render_cases import CASES
 

@@ -147,3 +147,15 @@ def test_null_documents_are_skipped(tmp_path: Path) -> None:
     project, diags = _load(tmp_path, "---\n~\n---\n" + DATASET)
     assert diags == []
     assert list(project.entries) == ["dataset.train"]
+
+
+def test_target_without_type_names_the_missing_key(tmp_path: Path) -> None:
+    _, diags = _load(tmp_path, DATASET, "project: units\ntargets: {prod: {account: a}}\n")
+    assert [(d.code, d.location.line, d.location.column) for d in diags] == [("FP104", 2, 17)]
+    assert "targets.prod.type" in diags[0].summary
+
+
+def test_unknown_target_type_points_at_it_with_a_suggestion(tmp_path: Path) -> None:
+    _, diags = _load(tmp_path, DATASET, "project: units\ntargets:\n  prod:\n    type: azur\n")
+    assert [(d.code, d.location.line, d.location.column) for d in diags] == [("FP105", 4, 11)]
+    assert 'Did you mean "azure"' in diags[0].summary

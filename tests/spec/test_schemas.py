@@ -11,7 +11,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from fineplan.cli.main import main
-from fineplan.spec.schema import SCHEMA_NAMES, all_schemas, render_schema, schema_file, stale_schemas
+from fineplan.spec.schema import SCHEMA_NAMES, all_schemas, schema_file, stale_schemas
 
 REGENERATE = "python -m fineplan.spec.schema specs/schemas"
 

@@ -37,16 +37,30 @@ PROMPT, CHAT, OUTPUT_A, OUTPUT_B = 0, 1, 2, 3
 
 
 class MessagesSummary:
+    """What the format checks need to know about a message list. Cheap to create: made once per example."""
+
     __slots__ = ("assistants", "call_ids", "called", "last_role", "roles_ok", "trainable", "users")
 
-    def __init__(self) -> None:
-        self.assistants = 0
-        self.trainable = 0
-        self.users = 0
+    def __init__(self, call_ids: set[str] | None) -> None:
+        self.assistants = self.trainable = self.users = 0
         self.last_role: str | None = None
-        self.call_ids: set[str] = set()
-        self.called: list[str] = []
+        self.call_ids: set[str] = set(call_ids) if call_ids else _NO_IDS
+        self.called: list[str] = _NO_CALLS
         self.roles_ok = True
+
+    def add_call_id(self, cid: str) -> None:
+        if self.call_ids is _NO_IDS:
+            self.call_ids = set()
+        self.call_ids.add(cid)
+
+    def add_called(self, name: str) -> None:
+        if self.called is _NO_CALLS:
+            self.called = []
+        self.called.append(name)
+
+
+_NO_IDS: set[str] = set()  # shared empty defaults, never mutated
+_NO_CALLS: list[str] = []
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -64,9 +78,7 @@ def check_messages(
     call_ids: set[str] | None = None,
 ) -> MessagesSummary:
     """Validate `msgs` (already known to be a list) and add their texts to `plan` according to `mode`."""
-    s = MessagesSummary()
-    if call_ids:
-        s.call_ids.update(call_ids)
+    s = MessagesSummary(call_ids)
     p_texts = plan.p_texts
     out_texts = plan.a_texts if mode != OUTPUT_B else plan.b_texts
     assert out_texts is not None
@@ -276,7 +288,7 @@ def _check_function(fn: Any, where: str, add: AddFn, texts: list[str], s: Messag
         add(C.INVALID_TOOL_CALL, f"{where}.name must be a non-empty string")
     else:
         texts.append(name)
-        s.called.append(name)
+        s.add_called(name)
     if "arguments" not in fn:
         add(C.INVALID_TOOL_CALL, f"{where} has no 'arguments'")
     else:
@@ -301,7 +313,7 @@ def _check_tool_calls(tc: Any, where: str, add: AddFn, texts: list[str], s: Mess
         elif cid in s.call_ids:
             add(C.INVALID_TOOL_CALL, f"{w}.id {cid!r} is used twice in this example")
         else:
-            s.call_ids.add(cid)
+            s.add_call_id(cid)
         if call.get("type", "function") != "function":
             add(C.INVALID_TOOL_CALL, f"{w}.type must be 'function', not {_short(call.get('type'))}")
         if "function" not in call:

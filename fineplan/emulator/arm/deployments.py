@@ -286,11 +286,9 @@ class DeploymentService:
                 "provisioningState": SUCCEEDED,
                 "raiPolicyName": request.rai_policy,
                 "versionUpgradeOption": request.version_upgrade,
+                # Azure also returns read-only `rateLimits`; left out because nothing reads them and they double
+                # what azure-mgmt spends deserialising a long list.
                 "capabilities": {"chatCompletion": "true"},
-                "rateLimits": [
-                    {"key": "request", "renewalPeriod": 10, "count": request.capacity},
-                    {"key": "token", "renewalPeriod": 60, "count": request.capacity * 1000},
-                ],
                 "currentCapacity": request.capacity,
                 **request.extra_properties,
             },
