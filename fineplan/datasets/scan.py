@@ -178,9 +178,9 @@ def scan_stream(
     too_long = f"over the {limit:,}-token limit per example" + (f" of {cfg.model}" if cfg.model else "")
     sample_rows = res.sample
     k_total, span2 = cfg.sample, 2 * cfg.sample
-    next_k = 0
-    next_pos = (cfg.size // span2 if k_total else 1 << 62) if not exact else 1 << 62
-    first_line = True
+    # Positions before this part's first line belong to the previous part's last line (it scans it whole).
+    next_k = max(0, (span2 * start // cfg.size - 1) // 2) if cfg.size and k_total and not exact else k_total
+    next_pos = (2 * next_k + 1) * cfg.size // span2 if next_k < k_total else 1 << 62
 
     for chunk, base, stop in iter_chunks(f, start, end):
         view = memoryview(chunk)
@@ -200,15 +200,11 @@ def scan_stream(
             s = e + 1
             draws = 0
             if base + s > next_pos:  # this line's bytes [off, off + len + 1) hold sample position(s)
-                if first_line:  # a part starts mid-file: skip positions before its first line
-                    next_k = max(0, (span2 * off // cfg.size - 1) // 2) if cfg.size else k_total
-                    next_pos = (2 * next_k + 1) * cfg.size // span2 if next_k < k_total else 1 << 62
                 while next_pos < base + s:
                     if next_pos >= off:
                         draws += 1
                     next_k += 1
                     next_pos = (2 * next_k + 1) * cfg.size // span2 if next_k < k_total else 1 << 62
-            first_line = False
             if first <= 32 or first == 0xEF:
                 if off == 0 and raw[:3] == BOM:
                     findings.line = ln

@@ -16,7 +16,7 @@ AddFn = Callable[[str, str], None]
 
 
 class TokenPlan:
-    __slots__ = ("a_fixed", "a_texts", "b_fixed", "b_texts", "p_fixed", "p_texts", "uncertain")
+    __slots__ = ("a_fixed", "a_texts", "b_fixed", "b_texts", "known_chars", "p_fixed", "p_texts", "uncertain")
 
     def __init__(self) -> None:
         self.p_fixed = REPLY_PRIMER
@@ -27,6 +27,8 @@ class TokenPlan:
         self.b_texts: list[str] | None = None
         # Tokens that may exist beyond `*_fixed` (images of unknown size): used only for the upper bound.
         self.uncertain = 0
+        # (all, trained) text characters when the validator already summed them, else None.
+        self.known_chars: tuple[int, int] | None = None
 
     def fixed(self) -> int:
         return self.p_fixed + self.a_fixed + self.b_fixed
@@ -42,6 +44,8 @@ class TokenPlan:
 
     def chars(self) -> tuple[int, int]:
         """(all text characters, trained text characters)."""
+        if self.known_chars is not None:
+            return self.known_chars
         p = sum(map(len, self.p_texts))
         a = sum(map(len, self.a_texts))
         if self.b_texts is not None:

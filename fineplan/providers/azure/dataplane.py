@@ -63,6 +63,10 @@ def _dump(obj: Any) -> dict[str, Any]:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
+# Job metadata key holding the engine's journal op id (see fineplan.plan.refresh.META_OP).
+OP_ID_KEY = "fineplan_op"
+
+
 class _ProgressReader(io.BufferedReader):
     """A file the SDK streams in chunks; reports (bytes sent, total) as it is read. A retried upload restarts."""
 
@@ -172,11 +176,33 @@ class DataPlane:
             kwargs["metadata"] = dict(request.metadata)
         kwargs["method"] = method_body(request)
 
+        # Creating a job spends money, so the SDK must not blindly re-send it: a 5xx may come after Azure has
+        # already created the job. Before each retry we look for a job carrying this request's op id.
+        op_id = request.metadata.get(OP_ID_KEY)
+        tries = 0
+
         def run() -> RemoteJob:
-            obj = self._client.fine_tuning.jobs.create(**kwargs, extra_body=extra)
+            nonlocal tries
+            tries += 1
+            if tries > 1 and op_id:
+                for job in self.list_jobs():
+                    if job.metadata.get(OP_ID_KEY) == op_id:
+                        return job
+            client = self._client.with_options(max_retries=0)
+            obj = client.fine_tuning.jobs.create(**kwargs, extra_body=extra)
             return job_from_wire(_dump(obj))
 
-        return self._call(f"creating a {request.method} job on {request.model}", run)
+        def run_with_retries() -> RemoteJob:
+            return with_backoff(
+                run,
+                retryable=is_transient,
+                first_delay=max(self._tuning.conflict_backoff, 0.05),
+                max_delay=self._tuning.conflict_backoff_max,
+                deadline=self._tuning.write_deadline,
+                describe=f"creating a {request.method} job",
+            )
+
+        return self._call(f"creating a {request.method} job on {request.model}", run_with_retries)
 
     def cancel_job(self, job_id: str) -> RemoteJob:
         return self._call(
