@@ -182,7 +182,10 @@ class Encoder:
         n = memo.get(text)
         if n is not None:
             return n
-        n = len(self.encode(text))
+        try:
+            n = len(self._encode(text))
+        except UnicodeEncodeError:
+            n = len(self.encode(text))
         if len(text) <= self.MEMO_MAX_CHARS:
             if len(memo) >= self.MEMO_MAX_ENTRIES:
                 memo.clear()  # cheap bound; repeated strings re-enter at once

@@ -106,3 +106,28 @@ def test_junk_never_crashes_check_dataset(tmp_path: Path, lines: list[bytes], fm
     report = check_dataset(path, fmt)  # type: ignore[arg-type]
     assert all(d.code != "FP499" for d in report.diagnostics)
     assert report.to_json()["stats"]["examples"] <= len(lines)
+
+
+SIMPLE_MESSAGE = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(["system", "developer", "user", "assistant", "tool", "bot"]),
+        "content": st.one_of(st.text(max_size=8), st.just("  "), st.just(""), st.integers()),
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(msgs=st.lists(SIMPLE_MESSAGE, min_size=1, max_size=6))
+def test_fast_chat_path_equals_the_general_path(msgs: list[dict[str, Any]]) -> None:
+    from fineplan.datasets.formats.chat import general_chat, simple_chat
+
+    fast_calls: list[tuple[str, str]] = []
+    slow_calls: list[tuple[str, str]] = []
+    fast = simple_chat(msgs, lambda c, m: fast_calls.append((c, m)))
+    slow = general_chat({"messages": msgs}, lambda c, m: slow_calls.append((c, m)))
+    if fast is None:
+        return  # not a simple example: only the general path judges it
+    assert fast_calls == slow_calls
+    for attr in ("p_fixed", "p_texts", "a_fixed", "a_texts", "b_fixed", "b_texts", "uncertain"):
+        assert getattr(fast, attr) == getattr(slow, attr), attr
+    assert fast.chars() == (slow.chars())

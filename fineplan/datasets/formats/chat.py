@@ -18,9 +18,14 @@ NO_USER_MESSAGE = "example has no user message"
 def check_chat(example: dict[str, Any], add: AddFn) -> TokenPlan:
     msgs = example.get("messages")
     if len(example) == 1 and type(msgs) is list and msgs:
-        plan = _simple(msgs, add)
+        plan = simple_chat(msgs, add)
         if plan is not None:
             return plan
+    return general_chat(example, add)
+
+
+def general_chat(example: dict[str, Any], add: AddFn) -> TokenPlan:
+    msgs = example.get("messages")
     plan = TokenPlan()
     if type(msgs) is not list or not msgs:
         add(C.MISSING_MESSAGES, no_messages(msgs))
@@ -41,7 +46,7 @@ def check_chat(example: dict[str, Any], add: AddFn) -> TokenPlan:
     return plan
 
 
-def _simple(msgs: list[Any], add: AddFn) -> TokenPlan | None:
+def simple_chat(msgs: list[Any], add: AddFn) -> TokenPlan | None:
     """The common case, checked in one tight loop: only {role, content: text} messages of system, developer,
     user and assistant. Same result as the general path; None sends anything else there."""
     plan = TokenPlan()
