@@ -290,7 +290,7 @@ def main() -> None:
         results["big-again"] = _best([measure("default", big_file, big_cache, tiktoken_cache) for _ in range(a.repeat)])
         cli_t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "fineplan", "dataset", "inspect", str(big_file), "--json"],
+            [sys.executable, "-m", "fineplan", "dataset", "inspect", str(big_file), "--model", MODEL, "--json"],
             env=dict(os.environ, FINEPLAN_CACHE_DIR=str(big_cache)),
             capture_output=True,
             check=False,

@@ -29,7 +29,7 @@ from fineplan.datasets import codes as C
 from fineplan.datasets import identity
 from fineplan.datasets.dedupe import HashLog, bucket_count, find_duplicates, find_leaks, remove_spill
 from fineplan.datasets.findings import Findings
-from fineplan.datasets.formats import FORMATS, validator_for
+from fineplan.datasets.formats import validator_for
 from fineplan.datasets.parallel import fork_pool, ranges, worker_count
 from fineplan.datasets.scan import (
     PartResult,
@@ -45,7 +45,7 @@ Fmt = Literal["chat", "preference", "reinforcement"]
 # Bump when validation or counting changes meaning, so cached reports are not reused.
 REPORT_VERSION = f"{__version__}/1"
 EXACT_BELOW_BYTES = 4 << 20
-SAMPLE_LINES = 512
+SAMPLE_LINES = 1024
 PARTS_PER_WORKER = 4
 MIN_EXAMPLES = 10
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -125,7 +125,11 @@ def check_dataset(
         return _unreadable(display, fmt, model, "not a regular file")
     size = st.st_size
     exact_mode = exact or size <= EXACT_BELOW_BYTES
-    val_digest = identity.file_digest(validation_of, cache_dir) if validation_of is not None else None
+    val_digest = None
+    if validation_of is not None:
+        if not Path(validation_of).is_file():
+            return _unreadable(display, fmt, model, f"its training file {validation_of} cannot be read")
+        val_digest = identity.file_digest(validation_of, cache_dir)
 
     # The fast path for an unchanged file: a stat and two indexed lookups, nothing else loaded.
     digest = identity.cached_digest(path, st, cache_dir)
@@ -136,7 +140,8 @@ def check_dataset(
     limit, encoding = model_limits(model)
 
     try:
-        head = path.open("rb").read(4)
+        with path.open("rb") as fh:
+            head = fh.read(4)
     except OSError as exc:
         return _unreadable(display, fmt, model, exc.strerror or str(exc))
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -226,15 +231,25 @@ class _Run:
         the tokenizer loads; a cache hit on the digest stops there; workers are forked after the tokenizer is
         loaded so they share its memory and count long examples inline."""
         t0 = time.perf_counter()
-        box: dict[str, str] = {}
+        box: dict[str, str | BaseException] = {}
+
+        def hash_file() -> None:
+            try:
+                box["digest"] = self._digest()
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["digest"] = exc
+
         hasher = None
         if digest is None:
-            hasher = threading.Thread(target=lambda: box.setdefault("d", self._digest()), daemon=True)
+            hasher = threading.Thread(target=hash_file, daemon=True)
             hasher.start()
         get_encoder(self.encoding)
         if hasher is not None:
             hasher.join()
-            digest = box["d"]
+            got = box["digest"]
+            if isinstance(got, BaseException):
+                raise got
+            digest = got
             hit = self._cached(digest, val_digest)
             if hit is not None:
                 self.cache_hit = hit
@@ -260,7 +275,7 @@ class _Run:
 
     def _digest(self) -> str:
         digest = identity.sha256_file(self.path)
-        if identity._same_identity(self.st, self.path.stat()):
+        if identity.same_identity(self.st, self.path.stat()):
             identity.remember_digest(self.path, self.st, digest, self.cache_dir)
         return digest
 
@@ -315,7 +330,3 @@ def _index(r: PartResult) -> int:
 
 def _is_train(r: PartResult) -> bool:
     return r.log is not None and r.log.tag.startswith("t")
-
-
-def is_format(value: str) -> bool:
-    return value in FORMATS

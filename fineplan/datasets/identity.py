@@ -110,12 +110,12 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
     if digest is None:
         digest = sha256_file(path)
         # Re-stat: if the file changed while we read it, do not remember a digest for the new identity.
-        if _same_identity(st, path.stat()):
+        if same_identity(st, path.stat()):
             remember_digest(path, st, digest, cache_dir)
     return digest
 
 
-def _same_identity(a: os.stat_result, b: os.stat_result) -> bool:
+def same_identity(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns)
 
 

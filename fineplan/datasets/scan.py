@@ -282,14 +282,3 @@ def scan_stream(
     tally.est_chars = est_chars
     tally.est_trained_chars = est_tchars
     return res
-
-
-class NullSink:
-    """An `add` that only remembers whether an error-level finding occurred."""
-
-    def __init__(self) -> None:
-        self.fatal = False
-
-    def add(self, code: str, _message: str) -> None:
-        if code in C.EXAMPLE_FATAL:
-            self.fatal = True

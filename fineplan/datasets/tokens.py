@@ -19,7 +19,6 @@ import marshal
 import os
 import tempfile
 import threading
-from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -164,7 +163,7 @@ class Encoder:
     """Counts tokens of text exactly. Repeated strings (system prompts, tool schemas) are memoised."""
 
     MEMO_MAX_ENTRIES = 4096
-    MEMO_MAX_CHARS = 16384
+    MEMO_MAX_CHARS = 2048  # longer texts are rarely repeated, and hashing them costs more than it saves
 
     def __init__(self, name: str, encode_ordinary: Any) -> None:
         self.name = name
@@ -178,23 +177,22 @@ class Encoder:
             return list(self._encode(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")))
 
     def count(self, text: str) -> int:
+        if len(text) > self.MEMO_MAX_CHARS:
+            try:
+                return len(self._encode(text))
+            except UnicodeEncodeError:
+                return len(self.encode(text))
         memo = self._memo
         n = memo.get(text)
-        if n is not None:
-            return n
-        try:
-            n = len(self._encode(text))
-        except UnicodeEncodeError:
-            n = len(self.encode(text))
-        if len(text) <= self.MEMO_MAX_CHARS:
+        if n is None:
+            try:
+                n = len(self._encode(text))
+            except UnicodeEncodeError:
+                n = len(self.encode(text))
             if len(memo) >= self.MEMO_MAX_ENTRIES:
-                memo.clear()  # cheap bound; repeated strings re-enter at once
+                memo.clear()  # cheap bound (≤ 8 MB); repeated strings re-enter at once
             memo[text] = n
         return n
-
-    def count_all(self, texts: Iterable[str]) -> int:
-        count = self.count
-        return sum(count(t) for t in texts)
 
 
 def get_encoder(name: str = DEFAULT_ENCODING, cache_dir: Path | None = None) -> Encoder:
@@ -228,10 +226,6 @@ def get_encoder(name: str = DEFAULT_ENCODING, cache_dir: Path | None = None) -> 
             del ranks, spec
             _ENCODERS[name] = enc
     return enc
-
-
-def encoder_loaded(name: str = DEFAULT_ENCODING) -> bool:
-    return name in _ENCODERS
 
 
 # ---------------------------------------------------------------- billing

@@ -121,6 +121,16 @@ class PlanBuilder:
         if want.kind == "Deployment":
             return self._plan_deployment(want, res, before, base, forced)
         replace_paths, reasons = self._changed_inputs(want, res)
+        if (
+            want.parent_job
+            and "base_model" not in replace_paths
+            and self._action_of(want.parent_job) in (Action.CREATE, Action.REPLACE)
+        ):
+            # The parent retrains with unchanged inputs (-replace, failed, deleted outside): its fine-tuned model,
+            # this job's base, will be a new one, so this job retrains on it too.
+            replace_paths = (*replace_paths, "base_model")
+            parent = want.parent_job.partition(".")[2]
+            reasons = (*reasons, ActionReason("input_changed", f"base model {parent} will be retrained", "base_model"))
         if want.kind == "FineTuningJob" and res.status in ("failed", "cancelled"):
             reasons = (
                 ActionReason("job_" + res.status, f"job {res.remote_id} {res.status}; it will be retrained"),

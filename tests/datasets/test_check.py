@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
 import os
 import random
 from pathlib import Path
@@ -71,7 +72,7 @@ def test_estimate_lies_within_its_stated_bound(tmp_path: Path, monkeypatch: pyte
 
 def _messy_file(tmp_path: Path) -> Path:
     rows: list[Any] = list(_rows(3000, seed=3))
-    rows[0] = "\ufeff" + __import__("json").dumps(rows[0])
+    rows[0] = "\ufeff" + json.dumps(rows[0])
     rows[17] = "not json"
     rows[900] = ""
     rows[1500] = {"messages": [{"role": "bot", "content": "x"}]}
@@ -237,3 +238,25 @@ def test_first_error_on_bytes() -> None:
         "example has no assistant message: there is nothing to learn",
     )
     assert first_error(b"\xff\xfe{", "chat") == (1, "FP406", "file is UTF-16; Azure needs UTF-8 JSONL")
+
+
+def test_inlined_histogram_key_matches_est_key() -> None:
+    from fineplan.datasets.formats import check_chat
+    from fineplan.datasets.scan import ScanConfig, scan_stream
+    from fineplan.datasets.stats import est_key
+
+    rows = _rows(200, seed=5)
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+    part = scan_stream(io.BytesIO(data), 0, len(data), ScanConfig("chat", 1 << 40, "o200k_base", False))
+    want: dict[int, int] = {}
+    for r in rows:
+        plan = check_chat(r, lambda _c, _m: None)
+        key = est_key(plan.fixed(), plan.chars()[0])
+        want[key] = want.get(key, 0) + 1
+    assert part.tally.est == want
+
+
+def test_missing_training_file_for_leakage(tmp_path: Path) -> None:
+    val = write_jsonl(tmp_path / "v.jsonl", _rows(12))
+    report = check_dataset(val, "chat", validation_of=tmp_path / "absent.jsonl")
+    assert [d.code for d in report.diagnostics] == ["FP401"] and "training file" in report.diagnostics[0].summary

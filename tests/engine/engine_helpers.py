@@ -68,19 +68,34 @@ class Result:
 
 
 class OffsetClock:
-    """Real time plus an offset the test moves (the emulator's clock; fineplan itself keeps real time)."""
+    """Real time plus an offset the test moves (the emulator's clock; fineplan itself keeps real time). Frozen,
+    it stands still: nothing in the emulator progresses until `thaw()`."""
 
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
+        self._frozen_at: float | None = None
         self._lock = threading.Lock()
 
     def __call__(self) -> float:
         with self._lock:
-            return time.time() + self.offset
+            return self._frozen_at if self._frozen_at is not None else time.time() + self.offset
 
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.offset += seconds
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+
+    def freeze(self) -> None:
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = time.time() + self.offset
+
+    def thaw(self) -> None:
+        with self._lock:
+            if self._frozen_at is not None:
+                self.offset = self._frozen_at - time.time()
+                self._frozen_at = None
 
 
 Before = Callable[[str, Request], None]
@@ -91,7 +106,8 @@ class Hooks:
     """Calls test code around the emulator's request handling, keyed by operation name (see emulator.faults).
 
     A `before` hook runs before the request is handled (nothing has happened yet); an `after` hook runs once it
-    has been handled and committed, before the answer is sent, and may replace the answer.
+    has been handled and committed, before the answer is sent, and may replace the answer. Operation "*" is every
+    call.
     """
 
     def __init__(self, emulator: Emulator) -> None:
@@ -125,8 +141,8 @@ class Hooks:
     def _handle(self, req: Request) -> Response:
         op = self._op(req)
         with self._lock:
-            before = [fn for o, fn in self._before if o == op]
-            after = [fn for o, fn in self._after if o == op]
+            before = [fn for o, fn in self._before if o in (op, "*")]
+            after = [fn for o, fn in self._after if o in (op, "*")]
         for fn in before:
             fn(op or "", req)
         resp: Response = self._dispatch(req)
@@ -186,6 +202,11 @@ class Emu:
             )
         return self._clients["arm"]
 
+    def fast_training(self, jump: float = 3.0) -> None:
+        """From now on, simulated time jumps ahead whenever a job is created, so it has finished by the time the
+        apply first polls it (`jump` real seconds = jump × speed simulated ones; the quickstart's jobs need ~1 s)."""
+        self.hooks.after("create_job", lambda op, req, resp: self.clock.advance(jump))
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
@@ -219,7 +240,7 @@ class Emu:
 
     def wait_deployment_settled(self, name: str, account: str = ACCOUNT, timeout: float = 30.0) -> Any:
         return poll(
-            lambda: (d := self.deployment(name, account)).provisioning_state == "Succeeded" and d,
+            lambda: (d := self.deployment(name, account)).properties.provisioning_state == "Succeeded" and d,
             timeout,
             f"deployment {name} to settle",
         )
@@ -228,12 +249,26 @@ class Emu:
         self.arm.deployments.begin_delete(RESOURCE_GROUP, account, name).result()
 
     def set_capacity(self, name: str, capacity: int, account: str = ACCOUNT) -> None:
-        from azure.mgmt.cognitiveservices.models import Deployment
+        from azure.mgmt.cognitiveservices.models import PatchResourceTagsAndSku, Sku
 
         current = self.deployment(name, account)
-        patch = Deployment(sku=current.sku, tags=current.tags)
-        patch.sku.capacity = capacity
+        patch = PatchResourceTagsAndSku(sku=Sku(name=current.sku.name, capacity=capacity))
         self.arm.deployments.begin_update(RESOURCE_GROUP, account, name, patch).result()
+        self.wait_deployment_settled(name, account)
+
+    def create_deployment(self, name: str, model: str, sku: str, capacity: int, account: str = ACCOUNT) -> None:
+        """A deployment made outside fineplan (no fineplan tags), as a portal user would."""
+        from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
+
+        body = Deployment(
+            sku=Sku(name=sku, capacity=capacity),
+            properties=DeploymentProperties(
+                model=DeploymentModel(format="OpenAI", name=model, version="1"),
+                rai_policy_name="Microsoft.DefaultV2",
+                version_upgrade_option="NoAutoUpgrade",
+            ),
+        )
+        self.arm.deployments.begin_create_or_update(RESOURCE_GROUP, account, name, body).result()
         self.wait_deployment_settled(name, account)
 
     def is_empty(self) -> bool:

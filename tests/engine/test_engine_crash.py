@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from conftest import RunCli, Spawn
-from engine_helpers import ALL, JOBS, Emu, Spawned, load_state, poll
+from engine_helpers import ALL, DATASETS, DEPLOYMENT, JOBS, Emu, Spawned, load_state, poll
 
 from fineplan.emulator.http_types import Request, Response
 from fineplan.state.local import LocalBackend
+from fineplan.state.model import State
 
 
 def _dead(pid: int) -> bool:
@@ -38,11 +39,11 @@ class Killer:
         self.fired = threading.Event()
 
     def kill_now(self) -> None:
+        self.fired.set()  # first: the test thread sees the process die the moment the signal lands
         self.ready.wait(30)
         assert self.proc is not None
         self.proc.signal(signal.SIGKILL)
         poll(lambda: _dead(self.proc.pid), 10, "the killed apply to die")  # type: ignore[union-attr]
-        self.fired.set()
 
     def before(self, op: str, req: Request) -> None:
         if self.fired.is_set():
@@ -77,11 +78,35 @@ POINTS = {
 }
 
 
+def _left_as_described(point: str, state: State, emu: Emu) -> None:
+    """What the killed apply left: proof the kill landed where the point's name says."""
+    remote_jobs = {j.metadata.get("fineplan_address"): j for j in emu.jobs()}
+    pending = {i.address: i for i in state.pending}
+    if point == "upload-done-not-recorded":
+        recorded = {f["id"] for r in state.resources.values() for f in r.attributes.get("files", {}).values()}
+        assert {f.id for f in emu.files()} - recorded, "an uploaded file the state does not know"
+        assert not remote_jobs
+    elif point == "intent-journaled-job-not-sent":
+        assert set(pending) == {"job.support-sft"} and not remote_jobs
+    elif point in ("job-created-not-recorded", "stacked-job-created-not-recorded"):
+        address = "job.support-sft" if point == "job-created-not-recorded" else "job.support-dpo"
+        assert address not in state.resources and set(pending) == {address}
+        assert remote_jobs[address].metadata["fineplan_op"] == pending[address].op_id
+    elif point == "mid-wait-training":
+        sft = state.resources["job.support-sft"]
+        assert sft.remote_id == remote_jobs["job.support-sft"].id and not pending
+    else:  # the deployment was accepted by ARM, its record never written
+        assert DEPLOYMENT not in state.resources and [d.name for d in emu.deployments()] == ["support-dev"]
+        assert set(state.resources) == {*DATASETS, *JOBS}
+
+
 @pytest.mark.parametrize("point", list(POINTS))
 def test_sigkill_at_any_point_then_reapply_converges(
     point: str, project: Path, emu: Emu, cli: RunCli, spawn: Spawn
 ) -> None:
     op, when, nth, status = POINTS[point]
+    if status is None:
+        emu.fast_training()  # no need to watch the training go by on the way to this point
     killer = Killer()
     if when == "before":
         emu.hooks.before(op, killer.before)
@@ -93,7 +118,8 @@ def test_sigkill_at_any_point_then_reapply_converges(
     assert killer.fired.is_set(), f"the apply never reached {point}:\n{killer.proc.output()}"
     assert code == -signal.SIGKILL
     emu.hooks.clear()
-    load_state(project)  # whatever the kill left behind parses and validates
+    emu.fast_training()
+    _left_as_described(point, load_state(project), emu)  # and whatever the kill left behind parses and validates
 
     again = cli(project, "apply", "--auto-approve")
     assert again.code == 0, again.text
@@ -122,6 +148,7 @@ def test_job_created_but_answer_lost_is_not_created_twice(project: Path, emu: Em
         return None
 
     emu.hooks.after("create_job", lose_answer)
+    emu.fast_training()
     applied = cli(project, "apply", "--auto-approve")
     assert lost["n"] >= 1
     if applied.code != 0:  # reported as failed is acceptable; training twice is not
@@ -158,6 +185,7 @@ def test_ctrl_c_during_the_wait_exits_130_with_state_saved(
     assert not state.pending
     assert "job.support-dpo" not in state.resources
     assert emu.job_counts() == {"job.support-sft": 1}
+    emu.fast_training()
 
     again = cli(project, "apply", "--auto-approve")
     assert again.code == 0, again.text
@@ -189,6 +217,7 @@ def test_two_concurrent_applies_one_fails_fast_naming_the_holder(
         assert planned.code == 1 and "locked by apply" in planned.err
     finally:
         emu.hooks.clear()
+        emu.fast_training()
         release.set()
     assert first.wait(60) == 0, first.output()
     state = load_state(project)

@@ -122,7 +122,7 @@ class TooFewExamples(DatasetRule):
 
 
 class FileTooLarge(DatasetRule):
-    """The file is 512 MB or more.
+    """The file is larger than 512 MB.
 
     What it does
         Reports files larger than the 512 MB upload limit.

@@ -11,7 +11,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from fineplan.cli.main import main
-from fineplan.spec.schema import SCHEMA_NAMES, all_schemas, schema_file, stale_schemas
+from fineplan.spec.schema import SCHEMA_NAMES, all_schemas, render_schema, schema_file, stale_schemas
 
 REGENERATE = "python -m fineplan.spec.schema specs/schemas"
 
@@ -87,3 +87,20 @@ def test_quickstart_documents_validate_against_the_schemas(repo_root: Path, sche
 )
 def test_schemas_reject_what_the_loader_rejects(schema_dir: Path, kind: str, doc: dict[str, Any], why: str) -> None:
     assert list(_validator(schema_dir, kind).iter_errors(doc)), why
+
+
+def test_regenerate_script_writes_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fineplan.spec.schema import _main
+
+    assert _main([str(tmp_path), "--check"]) == 1  # nothing there yet
+    assert _main([str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(all_schemas())
+    assert _main([str(tmp_path), "--check"]) == 0
+    (tmp_path / "dataset.schema.json").write_text("{}\n")
+    capsys.readouterr()
+    assert _main([str(tmp_path), "--check"]) == 1
+    assert "dataset.schema.json" in capsys.readouterr().out
+    assert (tmp_path / "dataset.schema.json").read_text() == "{}\n"  # --check never writes
+    assert _main([str(tmp_path), "--write"]) == 0
+    assert json.loads((tmp_path / "dataset.schema.json").read_text()) == all_schemas()["dataset.schema.json"]
+    assert render_schema(all_schemas()["dataset.schema.json"]) == (tmp_path / "dataset.schema.json").read_text()
