@@ -17,7 +17,8 @@ fresh process so memory figures are not polluted by the others:
 Times are measured inside the child after imports (tokenizer loading included for both sides). Memory is
 sampled every 20 ms from /proc over the child's whole process tree: Σ PSS (shared pages counted once,
 proportionally: what the tree really occupies) and Σ RSS (shared pages counted in every process: an upper
-bound), plus the largest single-process max RSS from getrusage. Caches: each run starts with an empty digest and
+bound), plus the largest per-process peak RSS (VmHWM; getrusage's ru_maxrss would include the benchmark
+parent's size, since it survives exec). Caches: each run starts with an empty digest and
 report cache; the tokenizer tables (a per-machine, one-time cache for fineplan; tiktoken's own cache file for
 the baseline) are warm for both. The machine may be shared: use --repeat to take the best of several runs.
 """
@@ -135,11 +136,9 @@ def _ours(path: str, exact: bool) -> dict[str, Any]:
 
 
 def child(mode: str, path: str) -> None:
-    import resource
-
     out = _baseline(path) if mode == "baseline" else _ours(path, exact=mode == "exact")
-    out["maxrss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out["maxrss_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # VmHWM, not getrusage: ru_maxrss survives exec, so it would report the benchmark parent's size.
+    out["hwm_self_mb"] = _kb("/proc/self/status", "VmHWM:") / 1024
     print("RESULT " + json.dumps(out))
 
 
@@ -179,6 +178,7 @@ class TreeMemory(threading.Thread):
         self.pid, self.interval = pid, interval
         self.peak_pss = self.peak_rss = 0.0
         self.max_procs = 0
+        self.hwm: dict[int, float] = {}  # per process: its own peak RSS (VmHWM), MB
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -186,6 +186,8 @@ class TreeMemory(threading.Thread):
             pids = _descendants(self.pid)
             pss = sum(_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids) / 1024
             rss = sum(_kb(f"/proc/{p}/status", "VmRSS:") for p in pids) / 1024
+            for p in pids:
+                self.hwm[p] = max(self.hwm.get(p, 0.0), _kb(f"/proc/{p}/status", "VmHWM:") / 1024)
             self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
             self.max_procs = max(self.max_procs, len(pids))
             self._halt.wait(self.interval)
@@ -213,6 +215,7 @@ def measure(mode: str, path: Path, cache: Path, tiktoken_cache: Path) -> dict[st
         raise SystemExit(f"{mode} failed:\n{err}")
     result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
     result.update(peak_pss_mb=mem.peak_pss, peak_rss_sum_mb=mem.peak_rss, processes=mem.max_procs)
+    result["max_single_rss_mb"] = max([result["hwm_self_mb"], *mem.hwm.values()])
     result["mb_per_s"] = path.stat().st_size / 1e6 / result["seconds"]
     return result
 
@@ -235,8 +238,8 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def _row(name: str, r: dict[str, Any]) -> str:
     return (
         f"  {name:<22} {r['seconds']:8.3f} s {r['mb_per_s']:8.1f} MB/s   peak ΣPSS {r['peak_pss_mb']:7.1f} MB"
-        f"   ΣRSS {r['peak_rss_sum_mb']:7.1f} MB   max single RSS "
-        f"{max(r['maxrss_self_mb'], r['maxrss_children_mb']):6.1f} MB   procs {r['processes']}"
+        f"   ΣRSS {r['peak_rss_sum_mb']:7.1f} MB   largest process peak RSS {r['max_single_rss_mb']:6.1f} MB"
+        f"   procs {r['processes']}"
     )
 
 

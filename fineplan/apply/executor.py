@@ -417,10 +417,10 @@ class Executor:
         old = self.store.state.get(change.address)
         if change.action is Action.REPLACE and old is not None:
             old_account = str(old.attributes.get("account") or self.provider.default_account)
-            if old_account == account:
+            if (old_account, old.name) == (account, want.name):
                 self.provider.delete_deployment(old_account, want.name)  # one name per account: delete first
             else:
-                self._later("deployment", old_account, want.name)
+                self._later("deployment", old_account, old.name)
         self.emit(DeploymentProgress(change.address, account=account, name=want.name, state="Creating"))
         dep = self.provider.put_deployment(
             account,

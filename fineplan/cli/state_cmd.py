@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
             if prefix != expected or not name:
                 raise StateError(f"{args.destination} must be {expected}.NAME for a {res.kind}")
             state.remove(args.source)
-            res.address, res.name = args.destination, name
+            res.address = args.destination
+            if res.kind != "Deployment":  # a deployment's name is its identity in Azure: moving does not rename it
+                res.name = name
             state.put(res)
             return f"Moved {args.source} to {args.destination}."
 

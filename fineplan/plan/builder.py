@@ -213,11 +213,14 @@ class PlanBuilder:
             for k in sorted(REPLACE_KEYS["Deployment"])
             if k not in ignore and _norm(k, before.get(k)) != _norm(k, after.get(k))
         ]
+        reasons = tuple(
+            ActionReason("input_changed", f"{k} changed: {before.get(k)!r} → {after.get(k)!r}", k)
+            for k in replace_paths
+        )
+        if res.name != want.name:  # the address was moved (state mv) to a spec of another name: Azure can't rename
+            replace_paths.insert(0, "name")
+            reasons = (ActionReason("input_changed", f"name changed: {res.name!r} → {want.name!r}", "name"), *reasons)
         if replace_paths or forced:
-            reasons = tuple(
-                ActionReason("input_changed", f"{k} changed: {before.get(k)!r} → {after.get(k)!r}", k)
-                for k in replace_paths
-            )
             if forced:
                 reasons = (ActionReason("replace_requested", "replacement requested with -replace"), *reasons)
             return ResourceChange(
@@ -227,6 +230,8 @@ class PlanBuilder:
         for k in ("model", "capacity", "rai_policy", "version_upgrade", "tags"):
             if k in ignore:
                 continue
+            if k == "rai_policy" and after.get(k) is None:
+                continue  # not set in the spec: Azure applies its default policy, which is not drift
             if k == "model" and after.get(k) == UNKNOWN:
                 if self._action_of(want.parent_job or "") in (Action.CREATE, Action.REPLACE):
                     updates.append(ActionReason("model_swap", f"model swaps to the retrained {want.parent_job}", k))

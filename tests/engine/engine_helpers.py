@@ -256,11 +256,11 @@ class Emu:
         self.arm.deployments.begin_update(RESOURCE_GROUP, account, name, patch).result()
         self.wait_deployment_settled(name, account)
 
-    def create_deployment(self, name: str, model: str, sku: str, capacity: int, account: str = ACCOUNT) -> None:
-        """A deployment made outside fineplan (no fineplan tags), as a portal user would."""
+    @staticmethod
+    def arm_deployment_body(model: str, sku: str, capacity: int) -> Any:
         from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
 
-        body = Deployment(
+        return Deployment(
             sku=Sku(name=sku, capacity=capacity),
             properties=DeploymentProperties(
                 model=DeploymentModel(format="OpenAI", name=model, version="1"),
@@ -268,6 +268,10 @@ class Emu:
                 version_upgrade_option="NoAutoUpgrade",
             ),
         )
+
+    def create_deployment(self, name: str, model: str, sku: str, capacity: int, account: str = ACCOUNT) -> None:
+        """A deployment made outside fineplan (no fineplan tags), as a portal user would."""
+        body = self.arm_deployment_body(model, sku, capacity)
         self.arm.deployments.begin_create_or_update(RESOURCE_GROUP, account, name, body).result()
         self.wait_deployment_settled(name, account)
 

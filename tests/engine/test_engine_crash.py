@@ -158,9 +158,7 @@ def test_job_created_but_answer_lost_is_not_created_twice(project: Path, emu: Em
     assert cli(project, "plan", "--detailed-exitcode").code == 0
 
 
-def test_ctrl_c_during_the_wait_exits_130_with_state_saved(
-    project: Path, emu: Emu, cli: RunCli, spawn: Spawn
-) -> None:
+def test_ctrl_c_during_the_wait_exits_130_with_state_saved(project: Path, emu: Emu, cli: RunCli, spawn: Spawn) -> None:
     holder: dict[str, Spawned] = {}
     ready, sent = threading.Event(), threading.Event()
 

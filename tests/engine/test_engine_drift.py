@@ -15,6 +15,7 @@ from engine_helpers import (
     Emu,
     actions,
     changes_by_address,
+    edit,
     load_state,
     state_path,
 )
@@ -126,9 +127,7 @@ def test_state_lost_then_rebuilt_from_tags_plans_no_changes(project: Path, emu: 
     assert rebuilt.code == 0, rebuilt.text
     assert "6 resource(s)" in rebuilt.out
     after = load_state(project)
-    assert {a: r.remote_id for a, r in after.resources.items()} == {
-        a: r.remote_id for a, r in before.resources.items()
-    }
+    assert {a: r.remote_id for a, r in after.resources.items()} == {a: r.remote_id for a, r in before.resources.items()}
     unchanged = cli(project, "plan", "--detailed-exitcode")
     assert unchanged.code == 0, unchanged.text
 
@@ -172,6 +171,42 @@ def test_import_a_job_after_state_rm(project: Path, emu: Emu, cli: RunCli) -> No
     assert cli(project, "plan", "--detailed-exitcode").code == 0
 
 
+def test_state_mv_follows_a_renamed_job_without_retraining(project: Path, emu: Emu, cli: RunCli) -> None:
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    dpo = load_state(project).resources["job.support-dpo"]
+    edit(project, "specs/jobs.yaml", "name: support-dpo", "name: support-dpo-v2")
+    edit(project, "specs/deployments.yaml", "{job: support-dpo}", "{job: support-dpo-v2}")
+    assert _changed(_plan(cli, project)) == {
+        "job.support-dpo": "delete",
+        "job.support-dpo-v2": "create",
+        DEPLOYMENT: "update",
+    }
+
+    moved = cli(project, "state", "mv", "job.support-dpo", "job.support-dpo-v2")
+    assert moved.code == 0, moved.text
+    assert _changed(_plan(cli, project)) == {}
+    assert load_state(project).resources["job.support-dpo-v2"].remote_id == dpo.remote_id
+
+
+def test_state_mv_of_a_deployment_keeps_its_azure_name(project: Path, emu: Emu, cli: RunCli) -> None:
+    """A deployment's name is its identity in Azure: moving its address does not rename it, so renaming the spec
+    as well is a replacement (create the new name, then delete the old)."""
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    edit(project, "specs/deployments.yaml", "name: support-dev", "name: support-web")
+    assert cli(project, "state", "mv", DEPLOYMENT, "deployment.support-web").code == 0
+    assert load_state(project).resources["deployment.support-web"].name == "support-dev"
+
+    plan = _plan(cli, project)
+    assert _drift(plan) == []  # still found in Azure under its own name
+    assert _changed(plan) == {"deployment.support-web": "replace"}
+    assert changes_by_address(plan)["deployment.support-web"]["replace_paths"] == ["name"]
+    assert cli(project, "apply", "--auto-approve").code == 0
+    assert [d.name for d in emu.deployments()] == ["support-web"]
+    assert cli(project, "plan", "--detailed-exitcode").code == 0
+
+
 def test_state_list_show_mv_rm_and_output(project: Path, emu: Emu, cli: RunCli) -> None:
     emu.fast_training()
     assert cli(project, "apply", "--auto-approve").code == 0
@@ -196,9 +231,10 @@ def test_state_list_show_mv_rm_and_output(project: Path, emu: Emu, cli: RunCli) 
     out = cli(project, "output", "--json")
     assert out.code == 0
     values = json.loads(out.out)
-    assert values["job.support-dpo"]["fine_tuned_model"] == state.resources["job.support-dpo"].attributes[
-        "fine_tuned_model"
-    ]
+    assert (
+        values["job.support-dpo"]["fine_tuned_model"]
+        == state.resources["job.support-dpo"].attributes["fine_tuned_model"]
+    )
     assert values[DEPLOYMENT]["deployment"] == "support-dev"
     assert values[DEPLOYMENT]["model"] == values["job.support-dpo"]["fine_tuned_model"]
     one = cli(project, "output", DEPLOYMENT)

@@ -3,14 +3,15 @@ never train a spec twice."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import RunCli, StartEmulator
-from engine_helpers import ALL, JOBS, load_state
+from engine_helpers import ACCOUNT, ALL, JOBS, RESOURCE_GROUP, load_state
 
-from fineplan.emulator.http_types import Response
+from fineplan.emulator.http_types import Request, Response
 
 
 @pytest.mark.parametrize("seed", [7, 11])
@@ -47,3 +48,31 @@ def test_every_job_create_failing_once_still_trains_each_spec_once(
     assert applied.code == 0, applied.text
     assert emu.job_counts() == {job: 1 for job in JOBS}
     assert cli(project, "plan", "--detailed-exitcode").code == 0
+
+
+def test_deployments_of_one_account_are_serialised_and_retried_on_conflict(
+    project: Path, start_emulator: StartEmulator, cli: RunCli
+) -> None:
+    """Two deployments of one model become ready at the same moment, and someone else starts an operation in the
+    account just then: ARM answers 409 to a second operation in flight, so the apply must serialise and retry."""
+    with (project / "specs" / "deployments.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("---\nkind: Deployment\nname: support-dev-2\nspec:\n  model: {job: support-dpo}\n")
+        fh.write("  type: developer  # fineplan: ignore[FP312]\n  capacity: 10\n")
+    emu = start_emulator()
+    emu.fast_training()
+    outside = emu.arm_deployment_body("gpt-4.1-nano-2025-04-14", "Standard", 1)
+    started = threading.Event()
+
+    def someone_else_first(op: str, req: Request) -> None:
+        if not started.is_set():  # a portal user's deployment, in flight when fineplan's first PUT arrives
+            started.set()  # first: the portal's own PUT comes through this hook too
+            emu.arm.deployments.begin_create_or_update(RESOURCE_GROUP, ACCOUNT, "outside", outside)
+
+    statuses: Counter[int] = Counter()
+    emu.hooks.before("put_deployment", someone_else_first)
+    emu.hooks.after("put_deployment", lambda op, req, resp: statuses.update([resp.status]))
+    applied = cli(project, "apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert sorted(d.name for d in emu.deployments()) == ["outside", "support-dev", "support-dev-2"]
+    assert statuses[409] >= 1, statuses  # the conflict really happened
+    assert statuses[201] == 3  # outside's and fineplan's two, each created once

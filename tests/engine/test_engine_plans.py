@@ -32,9 +32,7 @@ def test_saved_plan_is_applied_as_shown(project: Path, emu: Emu, cli: RunCli, tm
     assert cli(project, "plan", "--detailed-exitcode").code == 0
 
 
-def test_saved_plan_is_refused_once_the_state_has_moved(
-    project: Path, emu: Emu, cli: RunCli, tmp_path: Path
-) -> None:
+def test_saved_plan_is_refused_once_the_state_has_moved(project: Path, emu: Emu, cli: RunCli, tmp_path: Path) -> None:
     emu.fast_training()
     assert cli(project, "apply", "--auto-approve").code == 0
     edit(project, "specs/deployments.yaml", "capacity: 50", "capacity: 60")
@@ -71,9 +69,7 @@ def test_saved_plan_from_an_empty_state_is_refused_after_an_apply(
     assert emu.job_counts() == {job: 1 for job in JOBS}
 
 
-def test_target_limits_plan_and_apply_to_a_resource_and_its_dependencies(
-    project: Path, emu: Emu, cli: RunCli
-) -> None:
+def test_target_limits_plan_and_apply_to_a_resource_and_its_dependencies(project: Path, emu: Emu, cli: RunCli) -> None:
     emu.fast_training()
     plan = _plan_json(cli, project, "-target", "job.support-sft")
     assert actions(plan) == {
@@ -128,8 +124,9 @@ def test_replacing_a_job_retrains_the_jobs_stacked_on_it(project: Path, emu: Emu
     for job in JOBS:
         assert after.resources[job].remote_id != before.resources[job].remote_id
     dpo_model = after.resources["job.support-dpo"].attributes["fine_tuned_model"]
-    assert emu.job(after.resources["job.support-dpo"].remote_id).model == (
-        after.resources["job.support-sft"].attributes["fine_tuned_model"]
+    assert (
+        emu.job(after.resources["job.support-dpo"].remote_id).model
+        == (after.resources["job.support-sft"].attributes["fine_tuned_model"])
     )
     assert emu.deployment("support-dev").properties.model.name == dpo_model
     assert emu.job_counts() == {job: 1 for job in JOBS}
@@ -154,3 +151,13 @@ def test_refresh_false_trusts_the_state_and_refresh_only_shows_drift_alone(
 
     full = _plan_json(cli, project, "--detailed-exitcode")
     assert {a: x for a, x in actions(full).items() if x != "no-op"} == {DEPLOYMENT: "update"}
+
+
+def test_a_deployment_without_rai_policy_keeps_azures_default_without_a_diff(
+    project: Path, emu: Emu, cli: RunCli
+) -> None:
+    edit(project, "specs/deployments.yaml", "  rai_policy: Microsoft.DefaultV2\n", "")
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    assert emu.deployment("support-dev").properties.rai_policy_name == "Microsoft.DefaultV2"  # Azure's choice
+    assert cli(project, "plan", "--detailed-exitcode").code == 0
