@@ -6,10 +6,13 @@ unit-tested with plain data.
 
 Decisions (documented in specs/reference.md):
 - Jobs are immutable: a change to anything that affects training replaces (retrains) the job, naming the input.
+  A job stacked on one that retrains (for any reason, -replace included) retrains too: its base model changes.
 - A job whose remote status is failed or cancelled is replaced; one still training is waited for.
-- A deployment's capacity, RAI policy, version upgrade, tags or model (a swap) update in place; its type or
-  account replace it.
-- Deleting a job spec deletes the remote job (the fine-tuned model goes with it) unless prevent_destroy.
+- A deployment's capacity, RAI policy, version upgrade, tags or model (a swap) update in place; its type, account
+  or Azure name (after `state mv` to a spec of another name) replace it. A spec without rai_policy accepts the
+  policy Azure applies by default.
+- Deleting a job spec deletes the remote job (the fine-tuned model goes with it) after the deployments serving
+  it. prevent_destroy guards specs that still exist: removing the spec removes its guard (as in Terraform).
 - Replacing is create-before-destroy: the new job trains, dependents switch to it, then the old one is deleted.
 """
 

@@ -174,7 +174,7 @@ class Emu:
             import openai
 
             self._clients["openai"] = openai.AzureOpenAI(
-                azure_endpoint=self.url, api_key=LOCAL_API_KEY, api_version=API_VERSION, max_retries=0
+                azure_endpoint=self.url, api_key=LOCAL_API_KEY, api_version=API_VERSION, max_retries=8
             )
         return self._clients["openai"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import RunCli, Spawn
-from engine_helpers import ALL, DATASETS, DEPLOYMENT, JOBS, Emu, Spawned, load_state, poll
+from engine_helpers import ALL, DATASETS, DEPLOYMENT, JOBS, After, Emu, Spawned, load_state, poll
 
 from fineplan.emulator.http_types import Request, Response
 from fineplan.state.local import LocalBackend
@@ -51,7 +51,7 @@ class Killer:
         self.kill_now()
         raise ConnectionAbortedError("killed before handling")  # the request is never handled
 
-    def after(self, nth: int = 1, status: str | None = None) -> object:
+    def after(self, nth: int = 1, status: str | None = None) -> After:
         seen = {"n": 0}
 
         def hook(op: str, req: Request, resp: Response) -> None:
@@ -111,7 +111,7 @@ def test_sigkill_at_any_point_then_reapply_converges(
     if when == "before":
         emu.hooks.before(op, killer.before)
     else:
-        emu.hooks.after(op, killer.after(nth, status))  # type: ignore[arg-type]
+        emu.hooks.after(op, killer.after(nth, status))
     killer.proc = spawn(project, "apply", "--auto-approve")
     killer.ready.set()
     code = killer.proc.wait(60)

@@ -119,7 +119,7 @@ def test_removing_a_job_spec_deletes_the_job_and_what_serves_it(project: Path, e
     plan = json.loads(cli(project, "plan", "--format", "json").out)
     removed = {a: x for a, x in actions(plan).items() if x != "no-op"}
     assert removed == {"job.support-dpo": "delete", DEPLOYMENT: "delete"}
-    assert [c["address"] for c in plan["resource_changes"] if c["action"] == "delete"][0] == DEPLOYMENT
+    assert next(c["address"] for c in plan["resource_changes"] if c["action"] == "delete") == DEPLOYMENT
     assert all(changes_by_address(plan)[a]["reasons"][0]["code"] == "removed" for a in removed)
 
     assert cli(project, "apply", "--auto-approve").code == 0
@@ -133,9 +133,7 @@ def test_apply_without_a_terminal_or_auto_approve_changes_nothing(project: Path,
     assert emu.is_empty()
 
 
-def test_timeout_gives_up_waiting_keeps_state_and_a_later_apply_continues(
-    project: Path, emu: Emu, cli: RunCli
-) -> None:
+def test_timeout_gives_up_waiting_keeps_state_and_a_later_apply_continues(project: Path, emu: Emu, cli: RunCli) -> None:
     emu.hooks.after("create_job", lambda op, req, resp: emu.clock.freeze())  # the job never progresses
     timed_out = cli(project, "apply", "--auto-approve", "--timeout", "1")
     assert timed_out.code == 1
