@@ -13,7 +13,7 @@ from fineplan.state.model import State
 def rebuild(state: State, project: Project, provider: Provider | None) -> str:
     assert provider is not None
     desired = compute_desired(project, with_stats=False, default_account=provider.default_account)
-    empty = State(target=state.target, lineage=state.lineage, serial=state.serial)
+    empty = State(target=state.target, lineage=state.lineage, serial=state.serial, forgotten=list(state.forgotten))
     result = refresh(empty, provider, desired, project.settings.project, adopt_any_digest=True)
     state.resources.clear()
     state.pending.clear()

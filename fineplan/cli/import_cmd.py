@@ -83,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
                 },
                 status="uploaded",
             )
+        for released in [res.remote_id, *(f["id"] for f in res.attributes.get("files", {}).values())]:
+            if released in state.forgotten:
+                state.forgotten.remove(released)
         state.put(res)
         return f"Imported {args.id} as {args.address}."
 

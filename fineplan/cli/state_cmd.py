@@ -55,8 +55,12 @@ def run(args: argparse.Namespace) -> int:
             if missing:
                 raise StateError(f"not in state: {', '.join(missing)}")
             for a in args.addresses:
+                state.forget(state.resources[a])
                 state.remove(a)
-            return f"Removed {len(args.addresses)} resource(s) from state (Azure objects are untouched)."
+            return (
+                f"Removed {len(args.addresses)} resource(s) from state. The Azure objects are untouched and "
+                "fineplan will not adopt them again (use `fineplan import` to manage one again)."
+            )
 
         write(engine.mutate_state("state rm", rm) + "\n")
         return 0

@@ -197,9 +197,9 @@ class _Run:
         self.size = st.st_size
         train_size = validation_of.stat().st_size if validation_of is not None else 0
         self.workers = worker_count(max(self.size, train_size))
-        big = max(self.size, train_size) > 8 << 20
-        self.spill_dir = tempfile.mkdtemp(prefix="fineplan-scan-") if big else None
-        self.buckets = bucket_count(max(self.size, train_size)) if big else 1
+        # Hash logs spill here only when a part grows large; a tiny file never touches it.
+        self.spill_dir: str | None = tempfile.mkdtemp(prefix="fineplan-scan-")
+        self.buckets = bucket_count(max(self.size, train_size))
         self.cache_hit: bytes | None = None
         self.timings: dict[str, float] = {}
 

@@ -233,12 +233,15 @@ def _adopt(
     adopt_any_digest: bool,
 ) -> None:
     """Adopt remote objects that carry our tags but are missing from state (a crash between create and record)."""
+    forgotten = set(state.forgotten)  # released with `state rm`: never adopted back
     files_by_name: dict[str, RemoteFile] = {}
     for f in sorted(remote.files.values(), key=lambda f: f.created_at):
-        if f.status not in ("error", "deleted", "deleting"):
+        if f.status not in ("error", "deleted", "deleting") and f.id not in forgotten:
             files_by_name[f.filename] = f
     jobs_by_address: dict[str, list[RemoteJob]] = {}
     for j in remote.jobs.values():
+        if j.id in forgotten:
+            continue
         if j.metadata.get(META_PROJECT) == project and META_ADDRESS in j.metadata:
             jobs_by_address.setdefault(j.metadata[META_ADDRESS], []).append(j)
 
@@ -299,7 +302,12 @@ def _adopt(
         elif want.kind == "Deployment":
             account = want.attributes.get("account") or default_account
             dep = remote.deployments.get((account, want.name))
-            if dep is None or dep.tags.get(TAG_ADDRESS) != address or dep.tags.get(TAG_PROJECT) != project:
+            if (
+                dep is None
+                or dep.id in forgotten
+                or dep.tags.get(TAG_ADDRESS) != address
+                or dep.tags.get(TAG_PROJECT) != project
+            ):
                 continue
             state.put(
                 ResourceState(

@@ -113,6 +113,18 @@ class State(_Record):
     fineplan_version: str = __version__
     resources: dict[str, ResourceState] = Field(default_factory=dict)
     pending: list[Intent] = Field(default_factory=list, description="Intents journaled and not yet recorded")
+    forgotten: list[str] = Field(
+        default_factory=list,
+        description="Remote ids released with `state rm`: refresh must not adopt them back by their tags",
+    )
+
+    def forget(self, res: ResourceState) -> None:
+        """Stop managing `res` for good: remember its remote ids so tag-based adoption leaves them alone."""
+        ids = [res.remote_id] if res.remote_id else []
+        ids += [f["id"] for f in res.attributes.get("files", {}).values() if isinstance(f, dict) and f.get("id")]
+        for i in ids:
+            if i not in self.forgotten:
+                self.forgotten.append(i)
 
     @model_validator(mode="after")
     def _keys_match_addresses(self) -> State:

@@ -260,3 +260,19 @@ def test_missing_training_file_for_leakage(tmp_path: Path) -> None:
     val = write_jsonl(tmp_path / "v.jsonl", _rows(12))
     report = check_dataset(val, "chat", validation_of=tmp_path / "absent.jsonl")
     assert [d.code for d in report.diagnostics] == ["FP401"] and "training file" in report.diagnostics[0].summary
+
+
+def test_massive_duplicates_in_bounded_buckets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many copies of a few lines, with tiny memory limits: one dict entry per distinct line, earliest lines shown."""
+    monkeypatch.setattr(dedupe, "SPILL_AT", 32)
+    monkeypatch.setattr(dedupe, "MEM_RECORDS", 40)
+    monkeypatch.setattr(dedupe, "READ_RECORDS", 7)
+    rows = _rows(30, seed=9)
+    lines = [rows[i % 30] for i in range(3000)]  # 30 distinct rows, 100 times each
+    path = write_jsonl(tmp_path / "d.jsonl", lines)
+    monkeypatch.setenv("FINEPLAN_WORKERS", "2")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    dup = next(d for d in check_dataset(path, "chat").diagnostics if d.code == "FP410")
+    assert dup.count == 2970
+    assert [dup.location.line if dup.location else 0, *(o.line for o in dup.occurrences)] == list(range(31, 41))
+    assert dup.summary == "repeats line 1 exactly"

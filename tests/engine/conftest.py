@@ -8,22 +8,18 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from engine_helpers import DURATIONS, SPEED, Emu, Hooks, OffsetClock, Result, Spawned
+from engine_helpers import DURATIONS, SPEED, Emu, Hooks, OffsetClock, Result, RunCli, Spawn, Spawned, StartEmulator
 
 from fineplan.cli.main import main
 from fineplan.emulator.embedded import EmbeddedEmulator
 from fineplan.errors import DiagnosticsError, FineplanError
 from fineplan.providers.factory import EMULATOR_KEY_ENV, EMULATOR_URL_ENV, LOCAL_API_KEY
-
-RunCli = Callable[..., Result]
-StartEmulator = Callable[..., Emu]
-Spawn = Callable[..., Spawned]
 
 
 @pytest.fixture

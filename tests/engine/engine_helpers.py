@@ -370,3 +370,9 @@ class Spawned:
     def kill(self) -> None:
         self.signal(signal.SIGKILL)
         self.wait()
+
+
+# Fixture types, here rather than in conftest.py: `from conftest import` picks whichever conftest loaded first.
+RunCli = Callable[..., Result]
+StartEmulator = Callable[..., Emu]
+Spawn = Callable[..., Spawned]

@@ -12,8 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, Spawn
-from engine_helpers import ALL, JOBS, Emu, Spawned, poll
+from engine_helpers import ALL, JOBS, Emu, RunCli, Spawn, Spawned, poll
 
 from fineplan.emulator.http_types import Request, Response
 from fineplan.state.model import State

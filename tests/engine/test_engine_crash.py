@@ -14,8 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, Spawn
-from engine_helpers import ALL, DATASETS, DEPLOYMENT, JOBS, After, Emu, Spawned, load_state, poll
+from engine_helpers import ALL, DATASETS, DEPLOYMENT, JOBS, After, Emu, RunCli, Spawn, Spawned, load_state, poll
 
 from fineplan.emulator.http_types import Request, Response
 from fineplan.state.local import LocalBackend

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import RunCli, StartEmulator
 from engine_helpers import (
     ALL,
     DEPLOYMENT,
     JOBS,
     Emu,
+    RunCli,
+    StartEmulator,
     actions,
     changes_by_address,
     edit,
@@ -163,6 +164,10 @@ def test_import_a_job_after_state_rm(project: Path, emu: Emu, cli: RunCli) -> No
     assert removed.code == 0 and "Azure objects are untouched" in removed.out
     assert "job.support-sft" not in cli(project, "state", "list").out.split()
     assert emu.job_counts()["job.support-sft"] == 1
+    # `state rm` means "stop managing": the next refresh must not adopt the job back by its tags.
+    after_rm = _plan(cli, project)
+    assert _changed(after_rm)["job.support-sft"] == "create"
+    assert "job.support-sft" not in [d["address"] for d in after_rm["drift"]]
 
     bogus = cli(project, "import", "job.support-sft", "ftjob-00000000000000000000000000000000")
     assert bogus.code == 1 and "no job" in bogus.err

@@ -8,8 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, StartEmulator
-from engine_helpers import ACCOUNT, ALL, JOBS, RESOURCE_GROUP, load_state
+from engine_helpers import ACCOUNT, ALL, JOBS, RESOURCE_GROUP, RunCli, StartEmulator, load_state
 
 from fineplan.emulator.http_types import Request, Response
 

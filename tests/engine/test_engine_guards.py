@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import RunCli
 from engine_helpers import (
     ALL,
     DEPLOYMENT,
     JOBS,
     Emu,
+    RunCli,
     actions,
     append_row,
     changes_by_address,

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import RunCli
-from engine_helpers import ALL, DEPLOYMENT, JOBS, Emu, actions, append_row, changes_by_address, load_state
+from engine_helpers import ALL, DEPLOYMENT, JOBS, Emu, RunCli, actions, append_row, changes_by_address, load_state
 
 
 def test_plan_apply_no_changes_retrain_ripple_and_destroy(project: Path, emu: Emu, cli: RunCli) -> None:

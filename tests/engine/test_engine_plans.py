@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import RunCli
-from engine_helpers import ALL, DEPLOYMENT, JOBS, Emu, actions, append_row, changes_by_address, edit, load_state
+from engine_helpers import ALL, DEPLOYMENT, JOBS, Emu, RunCli, actions, append_row, changes_by_address, edit, load_state
 
 
 def _plan_json(cli: RunCli, root: Path, *flags: str) -> dict:  # type: ignore[type-arg]
