@@ -33,6 +33,7 @@ from fineplan.errors import FineplanError, Interrupted, ProviderError
 from fineplan.plan.builder import evaluate_gate
 from fineplan.plan.desired import Desired
 from fineplan.plan.model import Action, Plan, ResourceChange
+from fineplan.plan.records import dataset_record, deployment_record, file_entry, job_attributes, job_record
 from fineplan.plan.refresh import (
     META_ADDRESS,
     META_DIGEST,
@@ -41,12 +42,10 @@ from fineplan.plan.refresh import (
     TAG_ADDRESS,
     TAG_DIGEST,
     TAG_PROJECT,
-    deployment_attributes,
-    job_attributes,
 )
 from fineplan.providers.base import DeploymentRequest, JobRequest, Provider, RemoteFile
 from fineplan.state.backend import Backend
-from fineplan.state.model import ResourceState, State
+from fineplan.state.model import State
 
 
 class StateStore:
@@ -233,12 +232,7 @@ class Executor:
                 existing = self.provider.wait_file_processed(uploaded.id)
                 if existing.status != "processed":
                     raise ProviderError(f"{p.filename}: file processing {existing.status}: {existing.error or ''}")
-            files[part] = {
-                "id": existing.id,
-                "digest": p.digest,
-                "filename": existing.filename,
-                "bytes": existing.bytes,
-            }
+            files[part] = file_entry(existing, p.digest)
         with self.store.lock:
             old = self.store.state.get(change.address)
             if old is not None:
@@ -246,17 +240,7 @@ class Executor:
                 for f in old.attributes.get("files", {}).values():
                     if f.get("id") and f["id"] not in new_ids:
                         self._later("file", "", f["id"])
-            self.store.state.put(
-                ResourceState(
-                    address=want.address,
-                    kind=want.kind,
-                    name=want.name,
-                    remote_id=files["train"]["id"],
-                    inputs_digest=want.inputs_digest,
-                    attributes={"inputs": want.attributes, "files": files},
-                    status="uploaded",
-                )
-            )
+            self.store.state.put(dataset_record(want, files))
             self.store.save()
         return ", ".join(f["id"] for f in files.values())
 
@@ -279,10 +263,7 @@ class Executor:
             return self._wait_job(change.address, res.remote_id)
         base_model = want.attributes["base_model"]
         if want.parent_job:
-            parent = self.store.state.get(want.parent_job)
-            if parent is None or parent.status != "succeeded" or not parent.attributes.get("fine_tuned_model"):
-                raise _Deferred(f"waiting for {want.parent_job} to finish training (re-run apply)")
-            base_model = parent.attributes["fine_tuned_model"]
+            base_model, _ = self._trained_parent(want.parent_job)
         training_file = self._file_for(want.extra["train_dataset"], want.extra["train_part"])
         validation_file = self._file_for(want.extra.get("validation_dataset"), want.extra["validation_part"])
         old = self.store.state.get(change.address)
@@ -320,24 +301,19 @@ class Executor:
                 self.store.save()
             raise
         with self.store.lock:
-            self.store.state.complete(
-                intent.op_id,
-                ResourceState(
-                    address=want.address,
-                    kind=want.kind,
-                    name=want.name,
-                    remote_id=job.id,
-                    inputs_digest=want.inputs_digest,
-                    attributes=job_attributes(job, want.attributes),
-                    dependencies=list(want.depends_on),
-                    status=job.status,
-                ),
-            )
+            self.store.state.complete(intent.op_id, job_record(want, job))
             if old is not None and old.remote_id and old.remote_id != job.id:
                 self._later("job", "", old.remote_id)
             self.store.save()
         self.emit(TrainingProgress(change.address, job_id=job.id, status=job.status, message="job submitted"))
         return self._wait_job(change.address, job.id)
+
+    def _trained_parent(self, job_address: str) -> tuple[str, dict[str, float]]:
+        """(fine-tuned model, final metrics) of a job this resource builds on; deferred while it trains."""
+        parent = self.store.state.get(job_address)
+        if parent is None or parent.status != "succeeded" or not parent.attributes.get("fine_tuned_model"):
+            raise _Deferred(f"waiting for {job_address} to finish training (re-run apply)")
+        return str(parent.attributes["fine_tuned_model"]), parent.attributes.get("metrics") or {}
 
     def _wait_job(self, address: str, job_id: str) -> str:
         if not self.options.wait:
@@ -395,13 +371,10 @@ class Executor:
     def _deployment(self, change: ResourceChange, want: Desired) -> str:
         model = want.attributes["model"]
         if want.parent_job:
-            parent = self.store.state.get(want.parent_job)
-            if parent is None or parent.status != "succeeded" or not parent.attributes.get("fine_tuned_model"):
-                raise _Deferred(f"waiting for {want.parent_job} to finish training (re-run apply)")
-            model = parent.attributes["fine_tuned_model"]
+            model, metrics = self._trained_parent(want.parent_job)
             gate = want.extra.get("gate")
             if gate:
-                status, checks = evaluate_gate(gate, parent.attributes.get("metrics") or {})
+                status, checks = evaluate_gate(gate, metrics)
                 if status != "passed":
                     failing = "; ".join(
                         f"{c['metric']} = {c['value']} (limit {c['limit']})" for c in checks if not c["passed"]
@@ -436,18 +409,7 @@ class Executor:
         )
         self.emit(DeploymentProgress(change.address, account=account, name=want.name, state=dep.provisioning_state))
         with self.store.lock:
-            self.store.state.put(
-                ResourceState(
-                    address=want.address,
-                    kind=want.kind,
-                    name=want.name,
-                    remote_id=dep.id or f"{account}/{want.name}",
-                    inputs_digest=want.inputs_digest,
-                    attributes=deployment_attributes(dep),
-                    dependencies=list(want.depends_on),
-                    status="ready",
-                )
-            )
+            self.store.state.put(deployment_record(want, dep))
             self.store.save()
         return f"{account}/{want.name} ({dep.model_name})"
 

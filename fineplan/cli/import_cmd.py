@@ -25,8 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from fineplan.engine import Engine
     from fineplan.plan.desired import compute_desired
-    from fineplan.plan.refresh import deployment_attributes, job_attributes
-    from fineplan.state.model import ResourceState
+    from fineplan.plan.records import dataset_record, deployment_record, file_entry, job_record
 
     def do_import(state, project, provider):  # type: ignore[no-untyped-def]
         if args.address in state.resources:
@@ -39,50 +38,20 @@ def run(args: argparse.Namespace) -> int:
             job = provider.get_job(args.id)
             if job is None:
                 raise StateError(f"no job {args.id}")
-            res = ResourceState(
-                address=want.address,
-                kind=want.kind,
-                name=want.name,
-                remote_id=job.id,
-                inputs_digest=want.inputs_digest,
-                attributes=job_attributes(job, want.attributes),
-                dependencies=list(want.depends_on),
-                status=job.status,
-            )
+            res = job_record(want, job)
         elif want.kind == "Deployment":
             account, _, name = args.id.rpartition("/")
             account = account or provider.default_account
             dep = provider.get_deployment(account, name)
             if dep is None:
                 raise StateError(f"no deployment {name} in account {account}")
-            res = ResourceState(
-                address=want.address,
-                kind=want.kind,
-                name=want.name,
-                remote_id=dep.id,
-                inputs_digest=want.inputs_digest,
-                attributes=deployment_attributes(dep),
-                dependencies=list(want.depends_on),
-                status="ready",
-            )
+            res = deployment_record(want, dep)
         else:
             files = {f.id: f for f in provider.list_files()}
             f = files.get(args.id)
             if f is None:
                 raise StateError(f"no file {args.id}")
-            part = want.parts["train"]
-            res = ResourceState(
-                address=want.address,
-                kind=want.kind,
-                name=want.name,
-                remote_id=f.id,
-                inputs_digest=want.inputs_digest,
-                attributes={
-                    "inputs": want.attributes,
-                    "files": {"train": {"id": f.id, "digest": part.digest, "filename": f.filename, "bytes": f.bytes}},
-                },
-                status="uploaded",
-            )
+            res = dataset_record(want, {"train": file_entry(f, want.parts["train"].digest)})
         for released in [res.remote_id, *(f["id"] for f in res.attributes.get("files", {}).values())]:
             if released in state.forgotten:
                 state.forgotten.remove(released)

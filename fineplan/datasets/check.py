@@ -12,6 +12,7 @@ per file identity, so checking an unchanged file again costs a stat and two SQLi
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -261,8 +262,13 @@ class _Run:
             train_size = self.validation_of.stat().st_size
             jobs += self._jobs(self.validation_of, train_size, self._cfg(validate=False, tag="t"))
         if self.workers > 1:
-            with fork_pool(self.workers) as pool:
-                results = pool.starmap(scan_range, jobs, chunksize=1)
+            # Frozen objects are skipped by the workers' collections: no copy-on-write of the parent's heap.
+            gc.freeze()
+            try:
+                with fork_pool(self.workers) as pool:
+                    results = pool.starmap(scan_range, jobs, chunksize=1)
+            finally:
+                gc.unfreeze()
         else:
             results = [scan_range(*job) for job in jobs]
         self.timings["scan"] = time.perf_counter() - t0

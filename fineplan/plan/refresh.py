@@ -11,10 +11,18 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from fineplan.plan.desired import Desired
 from fineplan.plan.model import Drift
+from fineplan.plan.records import (
+    dataset_record,
+    deployment_attributes,
+    deployment_record,
+    deployment_status,
+    file_entry,
+    job_attributes,
+    job_record,
+)
 from fineplan.providers.base import Provider, RemoteDeployment, RemoteFile, RemoteJob
 from fineplan.state.model import ResourceState, State
 
@@ -56,35 +64,6 @@ def read_remote(provider: Provider, accounts: set[str], workers: int = 8) -> Rem
             for d in fut.result():
                 remote.deployments[(account, d.name)] = d
     return remote
-
-
-def deployment_attributes(d: RemoteDeployment) -> dict[str, Any]:
-    return {
-        "model": d.model_name,
-        "type": d.deployment_type,
-        "sku": d.sku_name,
-        "capacity": d.capacity,
-        "rai_policy": d.rai_policy,
-        "version_upgrade": d.version_upgrade,
-        "account": d.account,
-        "tags": {k: v for k, v in d.tags.items() if not k.startswith("fineplan-")},
-        "created_at": d.created_at,
-        "provisioning_state": d.provisioning_state,
-    }
-
-
-def job_attributes(j: RemoteJob, inputs: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "inputs": inputs or {},
-        "status": j.status,
-        "model": j.model,
-        "fine_tuned_model": j.fine_tuned_model,
-        "trained_tokens": j.trained_tokens,
-        "training_file": j.training_file,
-        "validation_file": j.validation_file,
-        "finished_at": j.finished_at,
-        "error": j.error,
-    }
 
 
 def _account_of(res: ResourceState, default_account: str) -> str:
@@ -220,7 +199,7 @@ def _refresh_deployment(
         )
     res.attributes = attrs
     res.remote_id = dep.id or res.remote_id
-    res.status = "ready" if dep.provisioning_state == "Succeeded" else dep.provisioning_state.lower()
+    res.status = deployment_status(dep)
 
 
 def _adopt(
@@ -251,29 +230,8 @@ def _adopt(
         if want.kind == "Dataset":
             found = {p: files_by_name.get(part.filename) for p, part in want.parts.items()}
             if found and all(found.values()):
-                state.put(
-                    ResourceState(
-                        address=address,
-                        kind=want.kind,
-                        name=want.name,
-                        remote_id=found["train"].id if found.get("train") else None,  # type: ignore[union-attr]
-                        inputs_digest=want.inputs_digest,
-                        attributes={
-                            "inputs": want.attributes,
-                            "files": {
-                                p: {
-                                    "id": f.id,
-                                    "digest": want.parts[p].digest,
-                                    "filename": f.filename,
-                                    "bytes": f.bytes,
-                                }
-                                for p, f in found.items()
-                                if f is not None
-                            },
-                        },
-                        status="uploaded",
-                    )
-                )
+                entries = {p: file_entry(f, want.parts[p].digest) for p, f in found.items() if f is not None}
+                state.put(dataset_record(want, entries))
                 drift.append(Drift(address, want.kind, want.name, "adopted", "uploaded files found by content digest"))
         elif want.kind == "FineTuningJob":
             candidates = [
@@ -285,18 +243,9 @@ def _adopt(
             if not candidates:
                 continue
             job = max(candidates, key=lambda j: j.created_at)
-            digest_matches = job.metadata.get(META_DIGEST) == want.inputs_digest
+            found_digest = job.metadata.get(META_DIGEST, "")
             state.put(
-                ResourceState(
-                    address=address,
-                    kind=want.kind,
-                    name=want.name,
-                    remote_id=job.id,
-                    inputs_digest=job.metadata.get(META_DIGEST, ""),
-                    attributes=job_attributes(job, want.attributes if digest_matches else {}),
-                    dependencies=list(want.depends_on),
-                    status=job.status,
-                )
+                job_record(want, job, inputs_digest=found_digest, inputs_known=found_digest == want.inputs_digest)
             )
             drift.append(Drift(address, want.kind, want.name, "adopted", f"job {job.id} found by its tags"))
         elif want.kind == "Deployment":
@@ -309,18 +258,7 @@ def _adopt(
                 or dep.tags.get(TAG_PROJECT) != project
             ):
                 continue
-            state.put(
-                ResourceState(
-                    address=address,
-                    kind=want.kind,
-                    name=want.name,
-                    remote_id=dep.id,
-                    inputs_digest=dep.tags.get(TAG_DIGEST, ""),
-                    attributes=deployment_attributes(dep),
-                    dependencies=list(want.depends_on),
-                    status="ready" if dep.provisioning_state == "Succeeded" else dep.provisioning_state.lower(),
-                )
-            )
+            state.put(deployment_record(want, dep, inputs_digest=dep.tags.get(TAG_DIGEST, "")))
             drift.append(Drift(address, want.kind, want.name, "adopted", "deployment found by its tags"))
 
     # Every journaled intent is settled now: its job was adopted above by tags (the op id travels in metadata),
