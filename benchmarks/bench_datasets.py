@@ -14,8 +14,9 @@ fresh process so memory figures are not polluted by the others:
   exact     check_dataset(exact=True): every example counted.
   again     check_dataset() on an unchanged 1 GB file, a second time (after a first run that fills the cache).
 
-Times are measured inside the child after imports (tokenizer loading included for both sides). Memory is
-sampled every 20 ms from /proc over the child's whole process tree: Σ PSS (shared pages counted once,
+Times are measured inside the child after imports (tokenizer loading included for both sides), best of
+--repeat runs. Memory comes from one more run of each, sampled every 10 ms from /proc over the child's whole
+process tree (sampling costs CPU, so it never runs during a timed run): Σ PSS (shared pages counted once,
 proportionally: what the tree really occupies) and Σ RSS (shared pages counted in every process: an upper
 bound), plus the largest per-process peak RSS (VmHWM; getrusage's ru_maxrss would include the benchmark
 parent's size, since it survives exec). Caches: each run starts with an empty digest and
@@ -197,7 +198,9 @@ class TreeMemory(threading.Thread):
         self.join()
 
 
-def measure(mode: str, path: Path, cache: Path, tiktoken_cache: Path) -> dict[str, Any]:
+def measure(mode: str, path: Path, cache: Path, tiktoken_cache: Path, *, memory: bool = False) -> dict[str, Any]:
+    """One run in a fresh process. With `memory`, /proc is sampled meanwhile (which costs the run some CPU, so
+    timing runs and memory runs are separate)."""
     env = dict(os.environ, FINEPLAN_CACHE_DIR=str(cache), TIKTOKEN_CACHE_DIR=str(tiktoken_cache))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
     proc = subprocess.Popen(
@@ -207,15 +210,18 @@ def measure(mode: str, path: Path, cache: Path, tiktoken_cache: Path) -> dict[st
         text=True,
         env=env,
     )
-    mem = TreeMemory(proc.pid)
-    mem.start()
+    mem = TreeMemory(proc.pid, interval=0.01) if memory else None
+    if mem is not None:
+        mem.start()
     out, err = proc.communicate()
-    mem.stop()
+    if mem is not None:
+        mem.stop()
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{err}")
     result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
-    result.update(peak_pss_mb=mem.peak_pss, peak_rss_sum_mb=mem.peak_rss, processes=mem.max_procs)
-    result["max_single_rss_mb"] = max([result["hwm_self_mb"], *mem.hwm.values()])
+    if mem is not None:
+        result.update(peak_pss_mb=mem.peak_pss, peak_rss_sum_mb=mem.peak_rss, processes=mem.max_procs)
+        result["max_single_rss_mb"] = max([result["hwm_self_mb"], *mem.hwm.values()])
     result["mb_per_s"] = path.stat().st_size / 1e6 / result["seconds"]
     return result
 
@@ -228,10 +234,19 @@ def _fresh_cache(root: Path, name: str, tokenizers: Path) -> Path:
     return cache
 
 
-def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def _timed_and_sampled(
+    mode: str, path: Path, work: Path, tokenizers: Path, tiktoken_cache: Path, repeat: int, *, cache: Path | None = None
+) -> dict[str, Any]:
+    """Best time of `repeat` plain runs, with the memory figures of one more, sampled, run."""
+    runs = []
+    for i in range(repeat):
+        c = cache or _fresh_cache(work, f"cache-{mode}-{i}", tokenizers)
+        runs.append(measure(mode, path, c, tiktoken_cache))
     best = min(runs, key=lambda r: r["seconds"])
-    best["peak_pss_mb"] = max(r["peak_pss_mb"] for r in runs)
-    best["peak_rss_sum_mb"] = max(r["peak_rss_sum_mb"] for r in runs)
+    c = cache or _fresh_cache(work, f"cache-{mode}-mem", tokenizers)
+    sampled = measure(mode, path, c, tiktoken_cache, memory=True)
+    for key in ("peak_pss_mb", "peak_rss_sum_mb", "processes", "max_single_rss_mb"):
+        best[key] = sampled[key]
     return best
 
 
@@ -278,19 +293,17 @@ def main() -> None:
 
         results: dict[str, dict[str, Any]] = {}
         for mode in ("baseline", "default", "exact"):
-            runs = []
-            for i in range(a.repeat):
-                cache = _fresh_cache(work, f"cache-{mode}-{i}", tokenizers)
-                runs.append(measure(mode, main_file, cache, tiktoken_cache))
-            results[mode] = _best(runs)
+            results[mode] = _timed_and_sampled(mode, main_file, work, tokenizers, tiktoken_cache, a.repeat)
 
         t = time.perf_counter()
         big_lines = generate(big_file, int(a.big_mb * 1e6), seed=1)
         took = time.perf_counter() - t
         print(f"generated {big_file.stat().st_size / 1e6:.1f} MB, {big_lines:,} lines in {took:.1f} s")
         big_cache = _fresh_cache(work, "cache-big", tokenizers)
-        results["big-first"] = measure("default", big_file, big_cache, tiktoken_cache)
-        results["big-again"] = _best([measure("default", big_file, big_cache, tiktoken_cache) for _ in range(a.repeat)])
+        results["big-first"] = measure("default", big_file, big_cache, tiktoken_cache, memory=True)
+        results["big-again"] = _timed_and_sampled(
+            "default", big_file, work, tokenizers, tiktoken_cache, a.repeat, cache=big_cache
+        )
         cli_t = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "fineplan", "dataset", "inspect", str(big_file), "--model", MODEL, "--json"],

@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+if TYPE_CHECKING:
+    from fineplan.datasets.check import Fmt
 
 FORMATS = ("chat", "preference", "reinforcement")
 
@@ -58,7 +61,7 @@ def detect_format(path: Path) -> str:
     return "chat"
 
 
-def _epochs(value: str) -> int | str:
+def _epochs(value: str) -> int | Literal["auto"]:
     if value == "auto":
         return "auto"
     if value.isdigit() and int(value) >= 1:
@@ -71,22 +74,15 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.chdir)
     path = root / args.path
-    fmt = args.format or detect_format(path)
+    fmt = cast("Fmt", args.format or detect_format(path))
     epochs = _epochs(args.epochs)
     validation_of = root / args.validation_of if args.validation_of else None
-    report = check_dataset(
-        path,
-        fmt,
-        args.model,
-        exact=args.exact,
-        display_path=args.path,
-        validation_of=validation_of,  # type: ignore[arg-type]
-    )
+    report = check_dataset(path, fmt, args.model, exact=args.exact, display_path=args.path, validation_of=validation_of)
+    doc = report.to_json(epochs)
     if args.json:
-        doc = report.to_json(epochs)  # type: ignore[arg-type]
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        sys.stdout.write(render_text(report.to_json(epochs), report.diagnostics))  # type: ignore[arg-type]
+        sys.stdout.write(render_text(doc, report.diagnostics))
     return 1 if report.has_errors else 0
 
 

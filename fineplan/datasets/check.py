@@ -89,7 +89,7 @@ def _from_cache(body: bytes, display: str, fmt: str, model: str | None, digest: 
     data = orjson.loads(body)
     findings = Findings()
     findings.counts = dict(data["counts"])
-    findings.samples = {k: [tuple(s) for s in v] for k, v in data["samples"].items()}  # type: ignore[misc]
+    findings.samples = {k: [(ln, col, msg) for ln, col, msg in v] for k, v in data["samples"].items()}
     return DatasetReport(
         display, fmt, model, findings.to_diagnostics(display), DatasetStats.from_json(data["stats"]), digest, True
     )

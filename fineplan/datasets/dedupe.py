@@ -40,7 +40,7 @@ class HashLog:
     spill_dir: str | None
     buckets: int
     tag: str
-    records: array = field(default_factory=lambda: array("q"))
+    records: array[int] = field(default_factory=lambda: array("q"))
     spilled: list[int] = field(default_factory=list)  # bucket ids with a file
 
     def maybe_spill(self) -> None:
@@ -55,7 +55,7 @@ class HashLog:
         assert self.spill_dir is not None
         os.makedirs(self.spill_dir, exist_ok=True)
         mask = self.buckets - 1
-        parts: dict[int, array] = {}
+        parts: dict[int, array[int]] = {}
         rec = self.records
         for i in range(0, len(rec), 2):
             h = rec[i]
@@ -78,7 +78,7 @@ class HashLog:
     def count(self, b: int) -> int:
         return os.path.getsize(self.path(b)) // 16 if b in self.spilled else 0
 
-    def read(self, b: int) -> Iterator[array]:
+    def read(self, b: int) -> Iterator[array[int]]:
         """This part's records of bucket b, in line order, a chunk at a time."""
         if b not in self.spilled:
             return

@@ -277,8 +277,9 @@ def json_schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | N
     rf = response_format
     if rf.get("type") == "json_schema" and isinstance(rf.get("json_schema"), dict):
         rf = rf["json_schema"]
-    if isinstance(rf.get("schema"), dict):
-        return rf["schema"]
+    schema = rf.get("schema")
+    if isinstance(schema, dict):
+        return schema
     if rf.get("type") == "object" or "properties" in rf:
         return rf
     return None

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fineplan.datasets import first_error
-from fineplan.datasets.check import check_dataset
+from fineplan.datasets.check import Fmt, check_dataset
 from fineplan.datasets.graders import check_grader
 from fineplan.datasets.transforms import materialize
 from fineplan.diagnostics import Location
@@ -48,7 +48,7 @@ def test_sample_warnings_are_only_known_ones(samples: Path) -> None:
 
 def test_training_and_validation_samples_do_not_leak(samples: Path) -> None:
     for folder in ("sft-gsm8k", "sft-tool-calling", "rft-countdown"):
-        fmt = "reinforcement" if folder.startswith("rft") else "chat"
+        fmt: Fmt = "reinforcement" if folder.startswith("rft") else "chat"
         report = check_dataset(
             samples / folder / "validation.jsonl", fmt, validation_of=samples / folder / "train.jsonl"
         )

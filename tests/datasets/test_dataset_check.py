@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dataset_helpers import write_jsonl
 
 from fineplan.datasets import check as check_mod
 from fineplan.datasets import dedupe, identity, parallel
 from fineplan.datasets.check import check_dataset
 from fineplan.datasets.quick import first_error
 from fineplan.datasets.scan import iter_chunks
-
-from .conftest import write_jsonl
 
 WORDS = [
     *("alpha", "beta", "gamma", "delta", "the", "of", "and", "to", "in", "is", "that", "for", "it", "with"),

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from dataset_helpers import fillers, write_jsonl
 
 from fineplan.datasets import check as check_mod
 from fineplan.datasets import codes as C
@@ -24,8 +25,6 @@ from fineplan.datasets.formats import VALIDATORS
 from fineplan.datasets.graders import check_grader
 from fineplan.diagnostics import Diagnostic, Location
 from fineplan.lint.registry import all_rules
-
-from .conftest import fillers, write_jsonl
 
 CASES = Path(__file__).parent / "cases"
 _REPEAT = re.compile(r"<<repeat:(\d+):(.*)>>", re.S)
@@ -65,9 +64,9 @@ def test_every_dataset_rule_has_pass_and_fail_cases() -> None:
 
 def _run(tmp_path: Path, doc: dict[str, Any], case: dict[str, Any]) -> list[Diagnostic]:
     fmt = case.get("format", doc.get("format", "chat"))
-    if "grader" in case or "grader" in doc:
+    if "grader" in case:
         rows = write_jsonl(tmp_path / "rows.jsonl", case.get("rows", doc.get("rows", [])))
-        return check_grader(case.get("grader"), case.get("response_format"), [rows], Location("job.yaml", 7))
+        return check_grader(case["grader"], case.get("response_format"), [rows], Location("job.yaml", 7))
     if case.get("missing_file"):
         return check_dataset(tmp_path / "absent.jsonl", fmt).diagnostics
     lines = list(case.get("lines", []))

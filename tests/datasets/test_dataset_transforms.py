@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dataset_helpers import write_jsonl
 
 from fineplan.datasets.check import check_dataset
 from fineplan.datasets.transforms import TransformError, materialize
 from fineplan.errors import ConfigError
 from fineplan.spec.models import DatasetSpec
-
-from .conftest import write_jsonl
 
 
 def _spec(**kw: Any) -> DatasetSpec:
