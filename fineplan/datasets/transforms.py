@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,27 @@ from fineplan.errors import ConfigError, FineplanError
 from fineplan.spec.models import DatasetSpec, Split, Transform
 
 OUTPUT_DIR = Path(".fineplan") / "datasets"
-TRANSFORM_VERSION = "1"
+TRANSFORM_VERSION = "2"  # 2: outputs carry a line map back to the source
 
 
 class TransformError(FineplanError):
-    """A source row cannot be transformed; the message names the line."""
+    """A source row cannot be transformed; the message names the line, `line` holds it."""
+
+    line: int | None = None
+
+
+LINE_MAP_SUFFIX = ".lines"  # beside each output: the source line of every output line (uint32, native order)
+
+
+def source_lines(output: Path) -> list[int] | None:
+    """Source line numbers of an output's lines (1-based, in order), so findings point at the user's file."""
+    try:
+        data = output.with_suffix(LINE_MAP_SUFFIX).read_bytes()
+    except OSError:
+        return None
+    lines = array("I")
+    lines.frombytes(data)
+    return lines.tolist()
 
 
 @dataclass(frozen=True)
@@ -83,7 +100,8 @@ def _from_index(index: Path, out_dir: Path) -> Materialized | None:
         return None
     train = out_dir / f"{data['train']}.jsonl"
     val = out_dir / f"{data['validation']}.jsonl" if data.get("validation") else None
-    if not train.is_file() or (val is not None and not val.is_file()):
+    outputs = [train] if val is None else [train, val]
+    if not all(p.is_file() and p.with_suffix(LINE_MAP_SUFFIX).is_file() for p in outputs):
         return None
     return Materialized(train, val, data["train"], data.get("validation"))
 
@@ -97,17 +115,20 @@ class _Sink:
         self.fh = os.fdopen(fd, "wb", buffering=1 << 20)
         self.sha = hashlib.sha256()
         self.rows = 0
+        self.source_lines = array("I")
 
-    def write(self, line: bytes) -> None:
+    def write(self, line: bytes, source_line: int) -> None:
         data = line + b"\n"
         self.fh.write(data)
         self.sha.update(data)
         self.rows += 1
+        self.source_lines.append(source_line)
 
     def finish(self, out_dir: Path) -> tuple[Path, str]:
         self.fh.close()
         digest = self.sha.hexdigest()
         final = out_dir / f"{digest}.jsonl"
+        _atomic_write(final.with_suffix(LINE_MAP_SUFFIX), self.source_lines.tobytes())
         os.replace(self.tmp, final)
         return final, digest
 
@@ -134,11 +155,15 @@ def _write(src: Path, transform: Transform | None, split: Split | None, out_dir:
                     raw = raw[3:]
                 if not raw.strip():
                     continue
-                out = convert_row(raw, transform, line_no) if transform is not None else raw.rstrip(b"\r")
+                try:
+                    out = convert_row(raw, transform, line_no) if transform is not None else raw.rstrip(b"\r")
+                except TransformError as exc:
+                    exc.line = line_no
+                    raise
                 if val is not None and split is not None and in_validation(out, split):
-                    val.write(out)
+                    val.write(out, line_no)
                 else:
-                    train.write(out)
+                    train.write(out, line_no)
         train_path, train_digest = train.finish(out_dir)
         if val is None:
             return Materialized(train_path, None, train_digest, None)

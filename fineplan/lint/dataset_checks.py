@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fineplan.catalog import load_catalog
-from fineplan.diagnostics import Diagnostic, Severity
+from fineplan.datasets.transforms import TransformError, source_lines
+from fineplan.diagnostics import Diagnostic, Location, Severity
 from fineplan.lint.model_resolution import root_base_model
 from fineplan.spec.models import Dataset, DatasetRef, FineTuningJob
 from fineplan.spec.project import Project, ResourceEntry, dataset_name
@@ -48,6 +50,38 @@ def materialized_parts(project: Project, entry: ResourceEntry) -> dict[str, Path
     return parts
 
 
+def _to_source(
+    project: Project, diags: list[Diagnostic], part: Path, source: Path, dataset: str, which: str
+) -> list[Diagnostic]:
+    """Findings on a transformed or split file, re-pointed at the user's source file and line."""
+    if part.resolve() == source.resolve():
+        return diags
+    lines = source_lines(part)
+    generated, shown = _display(project, part), _display(project, source)
+
+    def move(loc: Location) -> Location:
+        if loc.file != generated or lines is None:
+            return loc
+        line = lines[loc.line - 1] if 0 < loc.line <= len(lines) else loc.line
+        return replace(loc, file=shown, line=line, end_line=None)
+
+    note = f"(in the {which} part of dataset {dataset!r} after its transform/split)"
+    out: list[Diagnostic] = []
+    for d in diags:
+        if d.location is None or d.location.file != generated:
+            out.append(d)
+            continue
+        out.append(
+            replace(
+                d,
+                location=move(d.location),
+                occurrences=tuple(move(o) for o in d.occurrences),
+                detail=f"{d.detail} {note}".strip(),
+            )
+        )
+    return out
+
+
 def check_project_datasets(project: Project) -> list[Diagnostic]:
     from fineplan.datasets.check import check_dataset
     from fineplan.datasets.graders import check_grader
@@ -62,26 +96,21 @@ def check_project_datasets(project: Project) -> list[Diagnostic]:
             continue  # FP204 already reported by the loader
         try:
             parts = materialized_parts(project, entry)
-        except Exception as exc:  # a transform that cannot run on these rows is a located finding, not a crash
+        except TransformError as exc:  # a row the transform cannot convert: point at it in the source
+            where = Location(_display(project, source), exc.line) if exc.line else entry.location("spec", "transform")
             diags.append(
-                Diagnostic(
-                    Severity.ERROR,
-                    "FP401",
-                    f"Dataset {ds.name!r}: transform failed: {exc}",
-                    "",
-                    entry.location("spec", "transform") if ds.spec.transform else entry.location("spec", "path"),
-                )
+                Diagnostic(Severity.ERROR, "FP401", f"Dataset {ds.name!r}: transform failed: {exc}", "", where)
             )
             continue
         parts_by_name[ds.name] = parts
         model = _strictest_model(project, ds.name)
         train = parts["train"]
         report = check_dataset(train, ds.spec.format, model, display_path=_display(project, train))
-        diags.extend(report.diagnostics)
+        diags.extend(_to_source(project, report.diagnostics, train, source, ds.name, "train"))
         if "validation" in parts:
             v = parts["validation"]
             vreport = check_dataset(v, ds.spec.format, model, display_path=_display(project, v), validation_of=train)
-            diags.extend(vreport.diagnostics)
+            diags.extend(_to_source(project, vreport.diagnostics, v, source, ds.name, "validation"))
 
     for e in project.jobs():
         job = e.resource
