@@ -65,7 +65,8 @@ class Engine:
         if name not in targets:
             if name == "local":
                 return name, LocalTarget()
-            raise ConfigError(f"unknown target {name!r}; fineplan.yaml defines: {', '.join(targets) or 'none'}")
+            hint = f" (to limit the plan to a resource, use -target {name})" if "." in name else ""
+            raise ConfigError(f"unknown target {name!r}; fineplan.yaml defines: {', '.join(targets) or 'none'}{hint}")
         return name, targets[name]
 
     def backend(self, project: Project) -> Backend:
@@ -103,6 +104,7 @@ class Engine:
     ) -> PlanRun:
         name, target = self.target(project)
         desired = compute_desired(project, default_account=target.account)
+        _check_addresses(options, {*desired, *prior.resources})
         if options.refreshed:
             result = refresh(prior, provider, desired, project.settings.project)
         else:
@@ -247,6 +249,18 @@ class Engine:
                 msg = fn(state, project, None)
             backend.write(state)
             return msg
+
+
+def _check_addresses(options: PlanOptions, known: set[str]) -> None:
+    """-target and -replace must name a declared or managed resource: a typo would otherwise plan nothing."""
+    import difflib
+
+    for flag, addresses in (("-target", options.targets), ("-replace", options.replace)):
+        for address in addresses:
+            if address not in known:
+                close = difflib.get_close_matches(address, sorted(known), n=1)
+                hint = f'; did you mean "{close[0]}"?' if close else "; addresses look like job.NAME"
+                raise ConfigError(f"{flag} {address}: no such resource in the specs or the state{hint}")
 
 
 def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:

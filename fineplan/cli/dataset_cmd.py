@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from fineplan.errors import ConfigError
+
 if TYPE_CHECKING:
     from fineplan.datasets.check import Fmt
 
@@ -66,7 +68,20 @@ def _epochs(value: str) -> int | Literal["auto"]:
         return "auto"
     if value.isdigit() and int(value) >= 1:
         return int(value)
-    raise SystemExit(f"--epochs must be a positive integer or 'auto', not {value!r}")
+    raise ConfigError(f"--epochs must be a positive integer or 'auto', not {value!r}")
+
+
+def _check_model(name: str) -> None:
+    """An unknown --model would silently fall back to default limits: refuse it, as FP301 does in specs."""
+    import difflib
+
+    from fineplan.catalog import load_catalog
+
+    catalog = load_catalog()
+    if catalog.model(name) is None:
+        close = difflib.get_close_matches(name, sorted(catalog.models), n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        raise ConfigError(f"--model {name!r} is not a model of the catalog (as of {catalog.as_of}){hint}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     path = root / args.path
     fmt = cast("Fmt", args.format or detect_format(path))
     epochs = _epochs(args.epochs)
+    if args.model:
+        _check_model(args.model)
     validation_of = root / args.validation_of if args.validation_of else None
     report = check_dataset(path, fmt, args.model, exact=args.exact, display_path=args.path, validation_of=validation_of)
     doc = report.to_json(epochs)
@@ -130,6 +147,8 @@ def render_text(doc: dict[str, Any], diagnostics: list[Any]) -> str:
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k:<{width}}  {v}" for k, v in rows]
     lines.append("")
+    if not doc["digest"]:  # never read (missing, a directory, ...): no statistics to show, only why
+        lines = [doc["path"], ""]
     if diagnostics:
         try:
             from fineplan.render.diagnostics_text import render_diagnostics

@@ -11,7 +11,7 @@ import argparse
 
 from fineplan.cli.common import write
 from fineplan.cli.engine_args import add_target_flag, root
-from fineplan.errors import StateError
+from fineplan.errors import ConfigError, StateError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from fineplan.plan.desired import compute_desired
     from fineplan.plan.records import dataset_record, deployment_record, file_entry, job_record
 
+    if not args.id.strip():
+        raise ConfigError("import needs a non-empty ID (a file-…, ftjob-… or deployment name)")
+
     def do_import(state, project, provider):  # type: ignore[no-untyped-def]
         if args.address in state.resources:
             raise StateError(f"{args.address} is already managed (state rm it first)")
@@ -40,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
                 raise StateError(f"no job {args.id}")
             res = job_record(want, job)
         elif want.kind == "Deployment":
+            # ACCOUNT/NAME, NAME, or the full ARM id that `fineplan show` prints (…/accounts/A/deployments/N).
             account, _, name = args.id.rpartition("/")
-            account = account or provider.default_account
+            account = account.rpartition("/accounts/")[2].removesuffix("/deployments") or provider.default_account
             dep = provider.get_deployment(account, name)
             if dep is None:
                 raise StateError(f"no deployment {name} in account {account}")

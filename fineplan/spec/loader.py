@@ -283,7 +283,8 @@ def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     root = Path(root)
     if not root.is_dir():
-        diags.append(_err("FP100", f"Project directory {root} does not exist", Location(str(root))))
+        why = "is not a directory" if root.exists() else "does not exist"
+        diags.append(_err("FP100", f"Project directory {root} {why}", Location(str(root))))
         return None, diags
     settings, settings_doc = load_settings(root, diags)
     entries: dict[str, ResourceEntry] = {}

@@ -47,3 +47,9 @@ def test_missing_project_directory(cli: RunCli, tmp_path) -> None:
     result = cli("-C", tmp_path / "nope", "validate")
     assert result.code == 1
     assert "FP100" in result.out
+
+
+def test_project_path_that_is_a_file_is_not_reported_as_missing(cli: RunCli, make_project: MakeProject) -> None:
+    result = cli("-C", make_project() / "fineplan.yaml", "validate")
+    assert result.code == 1
+    assert "is not a directory" in result.out and "does not exist" not in result.out

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fineplan.cli.main import main
+from fineplan.errors import ConfigError
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -79,6 +80,12 @@ def test_validation_of_reports_leakage(tmp_path: Path, samples: Path, capsys: py
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _run(capsys, "-C", str(tmp_path), "dataset", "inspect", "nope.jsonl")
     assert code == 1 and "FP401" in out
+    assert "tokens total" not in out  # nothing was read: no table of zeros
+
+
+def test_unknown_model_is_refused_with_a_suggestion(samples: Path) -> None:
+    with pytest.raises(ConfigError, match=r'did you mean "gpt-4\.1-nano-2025-04-14"'):
+        main(["-C", str(samples), "--debug", "dataset", "inspect", "sft-gsm8k/train.jsonl", "--model", "gpt-4.1-nano"])
 
 
 def test_rules_are_listed_and_explained(capsys: pytest.CaptureFixture[str]) -> None:

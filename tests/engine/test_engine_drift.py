@@ -153,6 +153,16 @@ def test_import_adopts_a_deployment_made_outside_fineplan(project: Path, emu: Em
     assert missing.code == 1 and "already managed" in missing.err
     undeclared = cli(project, "import", "deployment.nope", "local/support-dev")
     assert undeclared.code == 1 and "not declared" in undeclared.err
+    empty = cli(project, "import", "job.support-sft", "")
+    assert empty.code == 1 and "non-empty ID" in empty.err
+
+    # The full ARM id, as `fineplan show` prints it, works too.
+    arm_id = load_state(project).resources[DEPLOYMENT].remote_id
+    assert arm_id.startswith("/subscriptions/")
+    assert cli(project, "state", "rm", DEPLOYMENT).code == 0
+    by_arm_id = cli(project, "import", DEPLOYMENT, arm_id)
+    assert by_arm_id.code == 0, by_arm_id.text
+    assert cli(project, "plan", "--detailed-exitcode").code == 0
 
 
 def test_import_a_job_after_state_rm(project: Path, emu: Emu, cli: RunCli) -> None:

@@ -88,6 +88,21 @@ def test_target_limits_plan_and_apply_to_a_resource_and_its_dependencies(project
     }
 
 
+def test_a_target_or_replace_address_that_names_nothing_is_an_error_not_an_empty_plan(
+    project: Path, emu: Emu, cli: RunCli
+) -> None:
+    typo = cli(project, "plan", "--detailed-exitcode", "-target", "job.support-sfft")
+    assert typo.code == 1, typo.text
+    assert 'did you mean "job.support-sft"' in typo.err
+    unknown = cli(project, "apply", "--auto-approve", "-replace", "nope")
+    assert unknown.code == 1, unknown.text
+    assert "-replace nope: no such resource" in unknown.err
+    assert emu.job_counts() == {}
+    mixed_up = cli(project, "plan", "--target", "job.support-sft")
+    assert mixed_up.code == 1
+    assert "use -target job.support-sft" in mixed_up.err
+
+
 def test_replace_forces_a_deployment_to_be_recreated(project: Path, emu: Emu, cli: RunCli) -> None:
     emu.fast_training()
     assert cli(project, "apply", "--auto-approve").code == 0

@@ -234,3 +234,35 @@ def test_evaluate_gate_uses_full_valid_metric_when_valid_missing():
     assert status == "passed" and checks[0]["value"] == 0.8
     status, _ = evaluate_gate({"min_valid_token_accuracy": 0.9}, {"valid_mean_token_accuracy": 0.5})
     assert status == "failed"
+
+
+def test_stacked_job_retrains_when_its_parent_is_replaced_with_unchanged_inputs():
+    d = dataset("train")
+    j = job("sft", d)
+    child = job("dpo", d, parent=j, method="dpo")
+    st = [recorded(d), recorded(j), recorded(child)]
+    plan = plan_for([d, j, child], st, replace=("job.sft",))
+    c = plan.change(child.address)
+    assert c.action is Action.REPLACE
+    assert "base_model" in c.replace_paths
+    assert any("will be retrained" in r.message for r in c.reasons)
+
+
+def test_unset_rai_policy_accepts_azures_default():
+    d = dataset("train")
+    j = job("sft", d)
+    model = f"gpt-4.1-mini-2025-04-14.ft-{'a' * 32}-sft"
+    dep = deployment("dev", j)  # rai_policy None in the spec
+    st = [recorded(d), recorded(j), recorded(dep, model=model, rai_policy="Microsoft.DefaultV2")]
+    assert actions(plan_for([d, j, dep], st))[dep.address] is Action.NOOP
+
+
+def test_deployment_whose_azure_name_differs_from_its_spec_is_replaced():
+    d = dataset("train")
+    j = job("sft", d)
+    model = f"gpt-4.1-mini-2025-04-14.ft-{'a' * 32}-sft"
+    old = recorded(deployment("old-name", j), model=model)
+    moved = ResourceState(**{**old.model_dump(), "address": "deployment.new-name"})
+    plan = plan_for([d, j, deployment("new-name", j)], [recorded(d), recorded(j), moved])
+    c = plan.change("deployment.new-name")
+    assert c.action is Action.REPLACE and c.replace_paths[0] == "name"
