@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from fineplan.cli.common import write
-from fineplan.cli.engine_args import add_plan_flags, confirm_on_terminal, plan_options, root
+from fineplan.cli.engine_args import add_plan_flags, confirm_on_terminal, non_negative, plan_options, root
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,7 +22,9 @@ def add_apply_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--wait", dest="wait", action="store_true", default=True, help="wait for training (default)")
     g.add_argument("--no-wait", dest="wait", action="store_false", help="submit jobs and exit; re-run to continue")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this long (state is kept)")
+    p.add_argument(
+        "--timeout", type=non_negative, metavar="SECONDS", help="give up waiting after this long (state is kept)"
+    )
 
 
 def run(args: argparse.Namespace, *, destroy: bool = False) -> int:

@@ -19,6 +19,17 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def non_negative(text: str) -> float:
+    """A budget or a duration: a number >= 0 (NaN refused too)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 def add_target_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target", dest="target_name", metavar="NAME", help="target from fineplan.yaml (default: its default_target)"
@@ -55,7 +66,7 @@ def add_plan_flags(p: argparse.ArgumentParser, *, destroy_flag: bool = True) -> 
     p.add_argument(
         "--max-cost",
         dest="max_cost",
-        type=float,
+        type=non_negative,
         metavar="USD",
         help="refuse plans whose training would cost more than this",
     )

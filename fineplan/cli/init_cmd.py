@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from fineplan.cli.common import write
+from fineplan.errors import ConfigError
 
 _SETTINGS = """\
 # fineplan project settings. Targets: `local` is the embedded Foundry emulator (no Azure account needed).
@@ -84,6 +85,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.chdir) / args.dir
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"cannot create a project in {root}: it is a file, not a directory")
     files = {
         "fineplan.yaml": _SETTINGS.format(name=_name(root)),
         "specs/main.yaml": _SPECS,

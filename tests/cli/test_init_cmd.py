@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from cli_helpers import RunCli
+
+from fineplan.errors import ConfigError
 
 
 def test_init_scaffolds_a_project_that_lints_clean(cli: RunCli, tmp_path: Path) -> None:
@@ -47,3 +50,9 @@ def test_init_refuses_to_overwrite_unless_forced(cli: RunCli, tmp_path: Path) ->
 def test_init_name_falls_back_when_nothing_is_usable(cli: RunCli, tmp_path: Path) -> None:
     assert cli("-C", tmp_path, "init", "___").code == 0
     assert yaml.safe_load((tmp_path / "___/fineplan.yaml").read_text())["project"] == "fineplan"
+
+
+def test_init_into_a_file_is_a_clear_error(cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("not a directory\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="it is a file, not a directory"):  # exit 1 with "Error: ..." without --debug
+        cli("-C", tmp_path, "init", "taken")
