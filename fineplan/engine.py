@@ -133,7 +133,7 @@ class Engine:
         from fineplan.plan.costing import cost_plan
 
         budget = self.max_cost if self.max_cost is not None else project.settings.policy.max_training_cost_usd
-        changes, cost, findings = cost_plan(plan, project, desired, budget)
+        changes, cost, findings = cost_plan(plan, project, desired, budget, budget_from_flag=self.max_cost is not None)
         return replace(
             plan, resource_changes=changes, cost=cost, diagnostics=(*plan.diagnostics, *(d.to_json() for d in findings))
         )

@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from fineplan import __version__
 from fineplan.errors import DiagnosticsError, FineplanError
@@ -35,8 +36,16 @@ COMMAND_MODULES = (
 Handler = Callable[[argparse.Namespace], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 (as Terraform's do): 2 means "changes" under `plan --detailed-exitcode`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fineplan",
         description="Plan and apply fine-tuning jobs and deployments on Azure AI Foundry.",
     )

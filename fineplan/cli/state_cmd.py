@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "show":
         res = engine.read_state().get(args.address)
         if res is None:
-            write(f"No resource {args.address} in state.\n")
-            return 1
+            raise StateError(f"no resource {args.address} in state")
         write(json.dumps(res.model_dump(mode="json"), indent=2) + "\n")
         return 0
     if cmd == "rm":

@@ -47,7 +47,12 @@ def _deployment_estimate(attrs: dict[str, Any], fine_tuned: bool, table: Any) ->
 
 
 def cost_plan(
-    plan: Plan, project: Project, desired: dict[str, Desired], budget: float | None = None
+    plan: Plan,
+    project: Project,
+    desired: dict[str, Desired],
+    budget: float | None = None,
+    *,
+    budget_from_flag: bool = False,
 ) -> tuple[tuple[ResourceChange, ...], dict[str, Any], list[Diagnostic]]:
     """Per-change estimates, the plan's cost block (with the budget) and the budget findings (FP501/FP502)."""
     from fineplan.pricing import summarize
@@ -84,6 +89,7 @@ def cost_plan(
         out.append(replace(c, cost=est.to_json()) if est is not None else c)
     summary = summarize(added=added, removed=removed, unchanged=unchanged)
     doc = cost_document(summary, price_table=table, max_training_cost_usd=budget)
-    where = project.settings_location("policy", "max_training_cost_usd")
+    # A budget given with --max-cost has no place in a file to point at.
+    where = None if budget_from_flag else project.settings_location("policy", "max_training_cost_usd")
     findings = budget_diagnostics(doc, budget, where, unpriced_jobs=unpriced)
     return tuple(out), doc, findings

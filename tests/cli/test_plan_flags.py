@@ -19,5 +19,5 @@ def test_negative_or_non_numeric_budget_and_timeout_are_usage_errors(
     cli: RunCli, make_project: MakeProject, command: str, flag: str, value: str
 ) -> None:
     result = cli("-C", make_project(), command, flag, value)
-    assert result.code == 2
+    assert result.code == 1  # usage errors exit 1: 2 would read as "changes" under --detailed-exitcode
     assert f"argument {flag}: expected a number" in result.err

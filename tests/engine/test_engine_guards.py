@@ -61,6 +61,12 @@ def test_budget_refuses_the_apply_before_anything_is_created(project: Path, emu:
     assert not state_path(project).exists() or not load_state(project).resources
     planned = cli(project, "plan", "--max-cost", "0.000001")
     assert planned.code == 1 and "FP501" in planned.out
+    # The budget came from the flag, so the finding points at no line of fineplan.yaml.
+    as_json = json.loads(cli(project, "plan", "--max-cost", "0.000001", "--format", "json").out)
+    budget = [d for d in as_json["diagnostics"] if d["code"] == "FP501"]
+    assert budget and "range" not in budget[0]
+    from_file = json.loads(cli(project, "plan", "--format", "json").out)  # quickstart budget: $25, not exceeded
+    assert not [d for d in from_file["diagnostics"] if d["code"] == "FP501"]
 
 
 def test_prevent_destroy_refuses_destroy_and_replacement(project: Path, emu: Emu, cli: RunCli) -> None:
