@@ -138,6 +138,16 @@ def compute_desired(
     return out
 
 
+def _model_ref(ref: str | JobRef, known: dict[str, Desired]) -> tuple[str | dict[str, str], str | None]:
+    """(value for the inputs digest, parent job address). A `{job: X}` stands for X's inputs digest: its
+    fine-tuned model name is not known until X trains, and a retrained X must change this digest too."""
+    if not isinstance(ref, JobRef):
+        return ref, None
+    parent = f"job.{ref.job}"
+    parent_desired = known.get(parent)
+    return {"job": ref.job, "inputs": parent_desired.inputs_digest if parent_desired else ""}, parent
+
+
 def _job_desired(
     project: Project,
     job: FineTuningJob,
@@ -154,15 +164,9 @@ def _job_desired(
         val_addr, validation_digest = _part_of(s.validation_data, "validation", known)
         if val_addr not in deps:
             deps.append(val_addr)
-    parent = None
-    base_model: str | dict[str, str]
-    if isinstance(s.base_model, JobRef):
-        parent = f"job.{s.base_model.job}"
+    base_model, parent = _model_ref(s.base_model, known)
+    if parent:
         deps.append(parent)
-        parent_desired = known.get(parent)
-        base_model = {"job": s.base_model.job, "inputs": parent_desired.inputs_digest if parent_desired else ""}
-    else:
-        base_model = s.base_model
     attrs: dict[str, Any] = {
         "base_model": base_model,
         "method": s.method,
@@ -205,16 +209,8 @@ def _deployment_desired(
     project: Project, dep: Deployment, known: dict[str, Desired], default_account: str | None
 ) -> Desired:
     s = dep.spec
-    parent = None
-    model: str | dict[str, str]
-    deps: list[str] = []
-    if isinstance(s.model, JobRef):
-        parent = f"job.{s.model.job}"
-        deps.append(parent)
-        pd = known.get(parent)
-        model = {"job": s.model.job, "inputs": pd.inputs_digest if pd else ""}
-    else:
-        model = s.model
+    model, parent = _model_ref(s.model, known)
+    deps = [parent] if parent else []
     attrs: dict[str, Any] = {
         "model": model,
         "type": s.type,

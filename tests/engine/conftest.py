@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,51 +97,3 @@ def spawn(tmp_path: Path) -> Iterator[Spawn]:
     for proc in procs:
         if proc.proc.poll() is None:
             proc.kill()
-
-
-# Azurite's documented development account (public, the same in every Azurite install).
-AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-@pytest.fixture(scope="session")
-def azurite(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A running Azurite blob service (installed by .ci/azurite.sh, or FINEPLAN_AZURITE); yields a connection
-    string. Fails, never skips, when Azurite is missing."""
-    explicit = os.environ.get("FINEPLAN_AZURITE")
-    local = repo_root / ".ci" / "node_modules" / ".bin" / "azurite-blob"
-    binary = explicit or (str(local) if local.exists() else shutil.which("azurite-blob"))
-    if not binary:
-        pytest.fail("Azurite is not installed: run `bash .ci/azurite.sh` or set FINEPLAN_AZURITE")
-    workspace = tmp_path_factory.mktemp("azurite")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    log = (workspace / "azurite.log").open("wb")
-    proc = subprocess.Popen(
-        [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence", "--silent",
-         "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workspace,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"Azurite did not start: {(workspace / 'azurite.log').read_text(errors='replace')}")
-                time.sleep(0.05)
-        yield (
-            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
-        )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
