@@ -159,6 +159,7 @@ def _job_desired(
     deps: list[str] = []
     train_addr, train_digest = _part_of(s.training_data, "train", known)
     deps.append(train_addr)
+    val_addr: str | None = None
     validation_digest = None
     if s.validation_data is not None:
         val_addr, validation_digest = _part_of(s.validation_data, "validation", known)
@@ -194,7 +195,7 @@ def _job_desired(
             "response_format": response_format,
             "metadata": dict(s.metadata),
             "train_dataset": train_addr,
-            "validation_dataset": deps[1] if s.validation_data is not None else None,
+            "validation_dataset": val_addr,
             "train_part": s.training_data.split
             if isinstance(s.training_data, DatasetRef) and s.training_data.split
             else "train",
