@@ -5,8 +5,6 @@ Commands call this; it never prints. Events go to the sink the caller passes (re
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +14,7 @@ from typing import Any
 
 from fineplan.apply.events import EventSink, discard
 from fineplan.context import Context
-from fineplan.diagnostics import Diagnostic, Severity, has_errors
+from fineplan.diagnostics import Diagnostic, has_errors
 from fineplan.errors import ConfigError, DiagnosticsError, PolicyError, StalePlanError, StateError
 from fineplan.plan.builder import BuildInput, PlanOptions, build_plan, inputs_fingerprint
 from fineplan.plan.desired import Desired, compute_desired
@@ -282,14 +280,12 @@ def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:
 
 
 def load_plan_file(path: Path) -> Plan:
+    """A saved plan, checked against the plan schema (fineplan.render.plan_json) before it is trusted."""
+    from fineplan.render.plan_json import PlanFormatError, load_plan_json
+
     try:
-        return Plan.from_json(json.loads(path.read_text("utf-8")))
-    except (OSError, ValueError, KeyError) as exc:
-        raise StateError(f"cannot read plan file {path}: {exc}") from None
-
-
-def now() -> float:
-    return time.time()
-
-
-__all__ = ["Engine", "PlanRun", "Severity", "load_plan_file"]
+        return load_plan_json(path.read_bytes())
+    except OSError as exc:
+        raise StateError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    except PlanFormatError as exc:
+        raise StateError(f"cannot use plan file {path}: {exc}") from None

@@ -175,3 +175,29 @@ def test_a_deployment_without_rai_policy_keeps_azures_default_without_a_diff(
     assert cli(project, "apply", "--auto-approve").code == 0
     assert emu.deployment("support-dev").properties.rai_policy_name == "Microsoft.DefaultV2"  # Azure's choice
     assert cli(project, "plan", "--detailed-exitcode").code == 0
+
+
+def test_init_scaffold_applies_and_converges(emu: Emu, cli: RunCli, tmp_path: Path) -> None:
+    """`fineplan init` trains on one split dataset (train and validation parts): it must plan and apply."""
+    emu.fast_training()
+    root = tmp_path / "scaffold"
+    assert cli(tmp_path, "init", "scaffold").code == 0
+    applied = cli(root, "apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    job = load_state(root).resources["job.assistant-sft"].attributes
+    assert job["validation_file"] and job["validation_file"] != job["training_file"]
+    assert cli(root, "plan", "--detailed-exitcode").code == 0
+
+
+def test_a_plan_file_that_is_not_a_valid_plan_is_refused_before_anything_runs(
+    project: Path, emu: Emu, cli: RunCli, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    wrong_shape = tmp_path / "shape.json"
+    wrong_shape.write_text(json.dumps({"format_version": "1.0", "resource_changes": "nope"}), encoding="utf-8")
+    for path in (broken, wrong_shape, tmp_path / "missing.json"):
+        refused = cli(project, "apply", str(path))
+        assert refused.code == 1, refused.text
+        assert f"plan file {path}" in refused.err and "Traceback" not in refused.err
+    assert emu.is_empty()
