@@ -119,7 +119,11 @@ def test_github_annotations(cli: RunCli, make_project: MakeProject) -> None:
     assert all(matches), lines
     first, second = matches
     assert (first["level"], first["file"], first["line"], first["col"], first["title"]) == (
-        "error", "specs/main.yaml", "10", "11", "FP309"
+        "error",
+        "specs/main.yaml",
+        "10",
+        "11",
+        "FP309",
     )
     assert second["level"] == "warning" and second["title"] == "FP312"
 

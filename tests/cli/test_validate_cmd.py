@@ -39,8 +39,11 @@ def test_validate_json_shape(cli: RunCli, make_project: MakeProject) -> None:
     assert (doc["valid"], doc["error_count"], doc["warning_count"]) == (False, 1, 0)
     (diag,) = doc["diagnostics"]
     assert diag["code"] == "FP107" and diag["severity"] == "error"
-    assert diag["range"] == {"filename": "specs/main.yaml", "start": {"line": 12, "column": 7},
-                             "end": {"line": 12, "column": 13}}
+    assert diag["range"] == {
+        "filename": "specs/main.yaml",
+        "start": {"line": 12, "column": 7},
+        "end": {"line": 12, "column": 13},
+    }
 
 
 def test_missing_project_directory(cli: RunCli, tmp_path) -> None:

@@ -34,17 +34,46 @@ def job(name: str, data: Desired, parent: Desired | None = None, **over: object)
     attrs.update(over)
     deps = (data.address, parent.address) if parent else (data.address,)
     return Desired(
-        f"job.{name}", "FineTuningJob", name, attrs, digest(attrs), deps, parent_job=parent.address if parent else None,
+        f"job.{name}",
+        "FineTuningJob",
+        name,
+        attrs,
+        digest(attrs),
+        deps,
+        parent_job=parent.address if parent else None,
         extra={"train_dataset": data.address, "train_part": "train"},
     )
 
 
-def deployment(name: str, parent: Desired, *, capacity: int = 10, dtype: str = "standard", gate: dict | None = None,
-               prevent_destroy: bool = False) -> Desired:
-    attrs = {"model": {"job": parent.name, "inputs": parent.inputs_digest}, "type": dtype, "capacity": capacity,
-             "rai_policy": None, "version_upgrade": "no_auto_upgrade", "account": None, "tags": {}}
-    return Desired(f"deployment.{name}", "Deployment", name, attrs, digest(attrs), (parent.address,),
-                   parent_job=parent.address, extra={"gate": gate}, prevent_destroy=prevent_destroy)
+def deployment(
+    name: str,
+    parent: Desired,
+    *,
+    capacity: int = 10,
+    dtype: str = "standard",
+    gate: dict | None = None,
+    prevent_destroy: bool = False,
+) -> Desired:
+    attrs = {
+        "model": {"job": parent.name, "inputs": parent.inputs_digest},
+        "type": dtype,
+        "capacity": capacity,
+        "rai_policy": None,
+        "version_upgrade": "no_auto_upgrade",
+        "account": None,
+        "tags": {},
+    }
+    return Desired(
+        f"deployment.{name}",
+        "Deployment",
+        name,
+        attrs,
+        digest(attrs),
+        (parent.address,),
+        parent_job=parent.address,
+        extra={"gate": gate},
+        prevent_destroy=prevent_destroy,
+    )
 
 
 def recorded(want: Desired, **attrs: object) -> ResourceState:
@@ -56,18 +85,35 @@ def recorded(want: Desired, **attrs: object) -> ResourceState:
         base = {k: v for k, v in want.attributes.items()}
         base["model"] = attrs.pop("model", None)
     base.update(attrs)
-    return ResourceState(address=want.address, kind=want.kind, name=want.name, remote_id=f"id-{want.name}",
-                         inputs_digest=want.inputs_digest, attributes=base, status=status,
-                         dependencies=list(want.depends_on))
+    return ResourceState(
+        address=want.address,
+        kind=want.kind,
+        name=want.name,
+        remote_id=f"id-{want.name}",
+        inputs_digest=want.inputs_digest,
+        attributes=base,
+        status=status,
+        dependencies=list(want.depends_on),
+    )
 
 
-def plan_for(desired: list[Desired], state: list[ResourceState], drift: list[Drift] | None = None,
-             **opts: object) -> Plan:
+def plan_for(
+    desired: list[Desired], state: list[ResourceState], drift: list[Drift] | None = None, **opts: object
+) -> Plan:
     s = State(target="local")
     for r in state:
         s.put(r)
-    return build_plan(BuildInput(project="p", target="local", desired={d.address: d for d in desired}, state=s,
-                                 prior=s, drift=drift or [], options=PlanOptions(**opts)))  # type: ignore[arg-type]
+    return build_plan(
+        BuildInput(
+            project="p",
+            target="local",
+            desired={d.address: d for d in desired},
+            state=s,
+            prior=s,
+            drift=drift or [],
+            options=PlanOptions(**opts),
+        )
+    )  # type: ignore[arg-type]
 
 
 def actions(plan: Plan) -> dict[str, Action]:
@@ -103,8 +149,12 @@ def test_data_change_replaces_job_names_input_and_cascades():
     old_j = job("sft", old_d)
     old_child = job("dpo", old_d, parent=old_j, method="dpo")
     old_dep = deployment("dev", old_child)
-    st = [recorded(old_d), recorded(old_j), recorded(old_child),
-          recorded(old_dep, model=f"gpt-4.1-mini-2025-04-14.ft-{'a' * 32}-dpo")]
+    st = [
+        recorded(old_d),
+        recorded(old_j),
+        recorded(old_child),
+        recorded(old_dep, model=f"gpt-4.1-mini-2025-04-14.ft-{'a' * 32}-dpo"),
+    ]
     new_d = dataset("train", "bbb")
     new_j = job("sft", new_d)
     new_child = job("dpo", new_d, parent=new_j, method="dpo")

@@ -16,9 +16,7 @@ def test_totals_and_delta() -> None:
         training_type="global",
         billed_tokens=3_000_000,
     )  # $12.00
-    unpriced = estimate_job(
-        table, base_model="Qwen-32B", method="supervised", training_type="global", billed_tokens=1
-    )
+    unpriced = estimate_job(table, base_model="Qwen-32B", method="supervised", training_type="global", billed_tokens=1)
     new_std = estimate_deployment(table, deployment_type="standard", capacity=1)  # $1.70/h
     old_ptu = estimate_deployment(table, deployment_type="provisioned", capacity=15)  # $30/h
     kept = estimate_deployment(table, deployment_type="global_standard", capacity=1)  # $1.70/h

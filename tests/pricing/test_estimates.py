@@ -45,9 +45,7 @@ def table() -> PriceTable:
 def test_training_estimates(
     table: PriceTable, model: str, method: str, training_type: str, tokens: int, usd: float
 ) -> None:
-    est = estimate_job(
-        table, base_model=model, method=method, training_type=training_type, billed_tokens=tokens
-    )
+    est = estimate_job(table, base_model=model, method=method, training_type=training_type, billed_tokens=tokens)
     assert est.kind == "training"
     assert est.usd == usd
     assert est.approximate is True
@@ -65,17 +63,13 @@ def test_basis_spells_out_the_arithmetic(table: PriceTable) -> None:
 
 
 def test_fine_tuned_model_is_priced_as_its_base(table: PriceTable) -> None:
-    est = estimate_job(
-        table, base_model=FT_MINI, method="dpo", training_type="global", billed_tokens=3_000_000
-    )
+    est = estimate_job(table, base_model=FT_MINI, method="dpo", training_type="global", billed_tokens=3_000_000)
     assert est.usd == 12.0
     assert f"({MINI})" in est.basis
 
 
 def test_developer_training_notes_preemption(table: PriceTable) -> None:
-    est = estimate_job(
-        table, base_model=MINI, method="supervised", training_type="developer", billed_tokens=10
-    )
+    est = estimate_job(table, base_model=MINI, method="supervised", training_type="developer", billed_tokens=10)
     assert any("pre-emptible" in n for n in est.notes)
 
 
@@ -93,9 +87,7 @@ def test_developer_training_notes_preemption(table: PriceTable) -> None:
 def test_unpriceable_jobs_have_no_figure_and_say_why(
     table: PriceTable, model: str, method: str, training_type: str, tokens: int | None, why: str
 ) -> None:
-    est = estimate_job(
-        table, base_model=model, method=method, training_type=training_type, billed_tokens=tokens
-    )
+    est = estimate_job(table, base_model=model, method=method, training_type=training_type, billed_tokens=tokens)
     assert est.usd is None
     assert any(why in n for n in est.notes), est.notes
 
@@ -109,9 +101,7 @@ def test_unpriceable_jobs_have_no_figure_and_say_why(
     ],
 )
 def test_rft_hours_from_tokens_heuristic(table: PriceTable, tokens: int, hours: float, usd: float) -> None:
-    est = estimate_job(
-        table, base_model=O4, method="reinforcement", training_type="global", billed_tokens=tokens
-    )
+    est = estimate_job(table, base_model=O4, method="reinforcement", training_type="global", billed_tokens=tokens)
     assert (est.hours, est.usd) == (hours, usd)
     assert est.approximate is True
     assert "heuristic" in est.basis
@@ -134,9 +124,7 @@ def test_rft_given_hours_win_over_tokens(table: PriceTable) -> None:
 
 
 def test_rft_over_the_auto_pause_is_flagged(table: PriceTable) -> None:
-    est = estimate_job(
-        table, base_model=O4, method="reinforcement", training_type="global", billed_tokens=3_000_000
-    )
+    est = estimate_job(table, base_model=O4, method="reinforcement", training_type="global", billed_tokens=3_000_000)
     assert (est.hours, est.usd) == (60.0, 6000.0)  # 3M ÷ 50,000/h = 60 h × $100
     assert any("pauses after ~50.0 h" in n for n in est.notes)
 
@@ -154,9 +142,7 @@ def test_rft_over_the_auto_pause_is_flagged(table: PriceTable) -> None:
         ("DeveloperTier", 50, 0.0, 0.0),
     ],
 )
-def test_deployment_estimates(
-    table: PriceTable, dtype: str, capacity: int, per_hour: float, per_month: float
-) -> None:
+def test_deployment_estimates(table: PriceTable, dtype: str, capacity: int, per_hour: float, per_month: float) -> None:
     est = estimate_deployment(table, deployment_type=dtype, capacity=capacity)
     assert est.kind == "hosting"
     assert (est.usd_per_hour, est.usd, est.usd_per_month) == (per_hour, per_month, per_month)
@@ -185,9 +171,7 @@ def test_unknown_deployment_type_has_no_figure(table: PriceTable) -> None:
 def test_estimates_serialise_to_json(table: PriceTable) -> None:
     dep = estimate_deployment(table, deployment_type="standard", capacity=1).to_json()
     assert json.loads(json.dumps(dep))["usd_per_month"] == 1241.0
-    job = estimate_job(
-        table, base_model=O4, method="reinforcement", training_type="global", billed_tokens=120_000
-    )
+    job = estimate_job(table, base_model=O4, method="reinforcement", training_type="global", billed_tokens=120_000)
     assert json.loads(json.dumps(job.to_json()))["hours"] == 2.4
 
 
@@ -207,17 +191,14 @@ def test_billed_tokens() -> None:
         billed_tokens(1_000, 0, n_examples=10)
 
 
-@pytest.mark.parametrize(
-    ("value", "text"), [(1241, "$1,241.00"), (12.0, "$12.00"), (0.0015, "$0.0015"), (0, "$0.00")]
-)
+@pytest.mark.parametrize(("value", "text"), [(1241, "$1,241.00"), (12.0, "$12.00"), (0.0015, "$0.0015"), (0, "$0.00")])
 def test_format_usd(value: float, text: str) -> None:
     assert format_usd(value) == text
 
 
 def test_pricing_imports_no_heavy_sdk() -> None:
     code = (
-        "import sys, fineplan.pricing; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openai', 'azure')))"
+        "import sys, fineplan.pricing; print(sorted(m for m in sys.modules if m.split('.')[0] in ('openai', 'azure')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -49,9 +49,7 @@ def test_family_override_applies_to_the_family_and_exact_name_wins() -> None:
 
 def test_overridden_training_price_is_used_and_marked() -> None:
     table = load_price_table(Prices(training_per_1m_tokens={"gpt-4.1-mini": 4.0}))
-    est = estimate_job(
-        table, base_model=MINI, method="supervised", training_type="global", billed_tokens=3_000_000
-    )
+    est = estimate_job(table, base_model=MINI, method="supervised", training_type="global", billed_tokens=3_000_000)
     # 3,000,000 / 1M × $4.00 × 0.8 = $9.60
     assert est.usd == 9.6
     assert "fineplan.yaml" in est.basis
@@ -75,9 +73,7 @@ def test_override_of_a_model_the_catalog_does_not_know() -> None:
 
 
 def test_hosting_overrides_by_type_or_sku_and_ptu_price() -> None:
-    table = load_price_table(
-        Prices(hosting_per_hour={"GlobalStandard": 2.0, "provisioned": 3.0}, ptu_per_hour=1.5)
-    )
+    table = load_price_table(Prices(hosting_per_hour={"GlobalStandard": 2.0, "provisioned": 3.0}, ptu_per_hour=1.5))
     glob = estimate_deployment(table, deployment_type="global_standard", capacity=5)
     assert (glob.usd_per_hour, glob.usd) == (2.0, 1460.0)  # $2.00 × 730 h
     assert glob.approximate is False

@@ -52,9 +52,7 @@ def check_expectations(code: int, doc: dict[str, Any], expect: dict[str, Any]) -
             f"expected {want['code']} at {want['file']}:{want['line']}:{want.get('column', '*')}; got\n{found}"
         )
         match = [
-            d
-            for d in doc["diagnostics"]
-            if d["code"] == want["code"] and d["range"]["start"]["line"] == want["line"]
+            d for d in doc["diagnostics"] if d["code"] == want["code"] and d["range"]["start"]["line"] == want["line"]
         ]
         assert any(want.get("summary_contains", "") in d["summary"] for d in match), found
         assert all(d["severity"] == want.get("severity", "error") for d in match), found

@@ -27,24 +27,60 @@ from fineplan.spec.yaml_located import load_documents
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 VALID_DOCS: list[dict[str, Any]] = [
-    {"kind": "Dataset", "name": "train", "spec": {"path": "data/train.jsonl", "format": "chat",
-                                                  "split": {"validation": 0.2, "seed": 1}}},
+    {
+        "kind": "Dataset",
+        "name": "train",
+        "spec": {"path": "data/train.jsonl", "format": "chat", "split": {"validation": 0.2, "seed": 1}},
+    },
     {"kind": "Dataset", "name": "prefs", "spec": {"path": "data/train.jsonl", "format": "preference"}},
     {"kind": "Dataset", "name": "rl", "spec": {"path": "data/train.jsonl", "format": "reinforcement"}},
-    {"kind": "FineTuningJob", "name": "sft", "spec": {
-        "base_model": "gpt-4.1-mini-2025-04-14", "method": "supervised", "training_data": "train",
-        "validation_data": {"dataset": "train", "split": "validation"},
-        "hyperparameters": {"n_epochs": 3, "batch_size": 8, "learning_rate_multiplier": 1.5},
-        "training_type": "global", "suffix": "sft", "seed": 42}},
-    {"kind": "FineTuningJob", "name": "dpo", "spec": {
-        "base_model": {"job": "sft"}, "method": "dpo", "training_data": "prefs", "hyperparameters": {"beta": 0.1}}},
-    {"kind": "FineTuningJob", "name": "rft", "spec": {
-        "base_model": "o4-mini-2025-04-16", "method": "reinforcement", "training_data": "rl",
-        "validation_data": "rl", "grader": {"type": "string_check", "name": "g", "input": "{{sample.output_text}}",
-                                               "reference": "{{item.answer}}", "operation": "eq"}}},
-    {"kind": "Deployment", "name": "web", "spec": {
-        "model": {"job": "sft"}, "type": "developer", "capacity": 50, "gate": {"max_valid_loss": 1.0}},
-     "lifecycle": {"prevent_destroy": True, "ignore_changes": ["capacity"]}},
+    {
+        "kind": "FineTuningJob",
+        "name": "sft",
+        "spec": {
+            "base_model": "gpt-4.1-mini-2025-04-14",
+            "method": "supervised",
+            "training_data": "train",
+            "validation_data": {"dataset": "train", "split": "validation"},
+            "hyperparameters": {"n_epochs": 3, "batch_size": 8, "learning_rate_multiplier": 1.5},
+            "training_type": "global",
+            "suffix": "sft",
+            "seed": 42,
+        },
+    },
+    {
+        "kind": "FineTuningJob",
+        "name": "dpo",
+        "spec": {
+            "base_model": {"job": "sft"},
+            "method": "dpo",
+            "training_data": "prefs",
+            "hyperparameters": {"beta": 0.1},
+        },
+    },
+    {
+        "kind": "FineTuningJob",
+        "name": "rft",
+        "spec": {
+            "base_model": "o4-mini-2025-04-16",
+            "method": "reinforcement",
+            "training_data": "rl",
+            "validation_data": "rl",
+            "grader": {
+                "type": "string_check",
+                "name": "g",
+                "input": "{{sample.output_text}}",
+                "reference": "{{item.answer}}",
+                "operation": "eq",
+            },
+        },
+    },
+    {
+        "kind": "Deployment",
+        "name": "web",
+        "spec": {"model": {"job": "sft"}, "type": "developer", "capacity": 50, "gate": {"max_valid_loss": 1.0}},
+        "lifecycle": {"prevent_destroy": True, "ignore_changes": ["capacity"]},
+    },
 ]
 # The settings fuzzers need a project to load, not a big one.
 SMALL_SPEC = "kind: Dataset\nname: train\nspec: {path: data/train.jsonl}\n"
@@ -52,37 +88,128 @@ VALID_SETTINGS: dict[str, Any] = {
     "project": "fuzz",
     "specs": ["specs/**/*.yaml"],
     "default_target": "local",
-    "targets": {"local": {"type": "local"}, "prod": {
-        "type": "azure", "subscription_id": "s", "resource_group": "rg", "account": "a",
-        "endpoint": "https://a.openai.azure.com", "api_key_env": "KEY"}},
+    "targets": {
+        "local": {"type": "local"},
+        "prod": {
+            "type": "azure",
+            "subscription_id": "s",
+            "resource_group": "rg",
+            "account": "a",
+            "endpoint": "https://a.openai.azure.com",
+            "api_key_env": "KEY",
+        },
+    },
     "lint": {"ignore": ["FP312"]},
     "policy": {"max_training_cost_usd": 10},
 }
 
 # Pieces that make text look like YAML, so the parser gets past the first character more often.
 YAML_TOKENS = [
-    ": ", "- ", "\n", "\n  ", "\n    ", "---\n", "...\n", "{", "}", "[", "]", ", ", "&a ", "*a", "&b ", "*b",
-    "<<: ", "!!str ", "!!python/object ", "!!binary ", "!!set ", "? ", "|\n  ", ">\n  ", "'", '"', "#", "%YAML 1.1\n",
-    "~", "null", "yes", "1e3", "0x1f", "2024-01-01", "\t", "\\", "\x00", "\x07", "\u2028", "\ufeff",
-    "kind", "Dataset", "FineTuningJob", "Deployment", "name", "spec", "path", "job", "base_model", "training_data",
-    "model", "type", "developer", "capacity", "lifecycle", "ignore_changes", "${env:HOME}", "${env:NOPE_X}",
+    ": ",
+    "- ",
+    "\n",
+    "\n  ",
+    "\n    ",
+    "---\n",
+    "...\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "<<: ",
+    "!!str ",
+    "!!python/object ",
+    "!!binary ",
+    "!!set ",
+    "? ",
+    "|\n  ",
+    ">\n  ",
+    "'",
+    '"',
+    "#",
+    "%YAML 1.1\n",
+    "~",
+    "null",
+    "yes",
+    "1e3",
+    "0x1f",
+    "2024-01-01",
+    "\t",
+    "\\",
+    "\x00",
+    "\x07",
+    "\u2028",
+    "\ufeff",
+    "kind",
+    "Dataset",
+    "FineTuningJob",
+    "Deployment",
+    "name",
+    "spec",
+    "path",
+    "job",
+    "base_model",
+    "training_data",
+    "model",
+    "type",
+    "developer",
+    "capacity",
+    "lifecycle",
+    "ignore_changes",
+    "${env:HOME}",
+    "${env:NOPE_X}",
 ]
 YAMLISH = st.lists(st.one_of(st.sampled_from(YAML_TOKENS), st.text(max_size=4)), max_size=60).map("".join)
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
     st.sampled_from(["train", "sft", "auto", "gpt-4.1-mini-2025-04-14", "developer", "../x", "/etc/passwd", "a\x00b"]),
 )
 KEYS = st.one_of(
-    st.sampled_from(["kind", "name", "spec", "path", "format", "job", "model", "type", "capacity", "base_model",
-                     "method", "training_data", "validation_data", "hyperparameters", "n_epochs", "split",
-                     "lifecycle", "ignore_changes", "grader", "grader_file", "gate", "targets", "specs", "lint"]),
+    st.sampled_from(
+        [
+            "kind",
+            "name",
+            "spec",
+            "path",
+            "format",
+            "job",
+            "model",
+            "type",
+            "capacity",
+            "base_model",
+            "method",
+            "training_data",
+            "validation_data",
+            "hyperparameters",
+            "n_epochs",
+            "split",
+            "lifecycle",
+            "ignore_changes",
+            "grader",
+            "grader_file",
+            "gate",
+            "targets",
+            "specs",
+            "lint",
+        ]
+    ),
     st.text(max_size=8),
     st.integers(),
     st.booleans(),
 )
 STRUCTURES = st.recursive(
-    SCALARS, lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=5),
+    SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=5),
     max_leaves=25,
 )
 
@@ -195,8 +322,11 @@ def mutated(draw: st.DrawFn, original: Any) -> Any:
 
 
 @FUZZ
-@given(st.lists(st.sampled_from(range(len(VALID_DOCS))), min_size=1, max_size=6).flatmap(
-    lambda idx: st.tuples(*[mutated(VALID_DOCS[i]) for i in idx])))
+@given(
+    st.lists(st.sampled_from(range(len(VALID_DOCS))), min_size=1, max_size=6).flatmap(
+        lambda idx: st.tuples(*[mutated(VALID_DOCS[i]) for i in idx])
+    )
+)
 def test_mutated_spec_documents_never_raise(project: Path, docs: tuple[Any, ...]) -> None:
     _lint(project, yaml.safe_dump_all(list(docs), allow_unicode=True))
 

@@ -29,8 +29,7 @@ def _codes(diags) -> list[str]:
 def test_a_full_project_loads_into_frozen_models(tmp_path: Path) -> None:
     project, diags = _load(
         tmp_path,
-        DATASET
-        + "---\nkind: FineTuningJob\nname: sft\nspec:\n  base_model: gpt-4.1-mini-2025-04-14\n"
+        DATASET + "---\nkind: FineTuningJob\nname: sft\nspec:\n  base_model: gpt-4.1-mini-2025-04-14\n"
         "  training_data: train\n  validation_data: {dataset: train, split: validation}\n"
         "---\nkind: FineTuningJob\nname: dpo\nspec: {base_model: {job: sft}, method: dpo, training_data: train}\n",
     )
@@ -75,7 +74,11 @@ def test_env_interpolation_and_defaults(tmp_path: Path, monkeypatch: pytest.Monk
     assert diags == []
     prod = project.settings.targets["prod"]
     assert isinstance(prod, AzureTarget)
-    assert (prod.subscription_id, prod.resource_group, prod.endpoint) == ("sub-1234", "rg-default", "https://a.openai.azure.com")
+    assert (prod.subscription_id, prod.resource_group, prod.endpoint) == (
+        "sub-1234",
+        "rg-default",
+        "https://a.openai.azure.com",
+    )
 
 
 def test_unknown_key_in_a_target_suggests_the_field(tmp_path: Path) -> None:

@@ -78,8 +78,11 @@ def test_quickstart_documents_validate_against_the_schemas(repo_root: Path, sche
         ("Dataset", {"kind": "Dataset", "name": "d", "spec": {"path": "a.jsonl", "fromat": "chat"}}, "unknown key"),
         ("Dataset", {"kind": "Dataset", "name": "Bad_Name", "spec": {"path": "a.jsonl"}}, "bad name"),
         ("FineTuningJob", {"kind": "FineTuningJob", "name": "j", "spec": {"base_model": "m"}}, "no training_data"),
-        ("FineTuningJob", {"kind": "FineTuningJob", "name": "j",
-                           "spec": {"base_model": "m", "training_data": "d", "method": "sft"}}, "bad method"),
+        (
+            "FineTuningJob",
+            {"kind": "FineTuningJob", "name": "j", "spec": {"base_model": "m", "training_data": "d", "method": "sft"}},
+            "bad method",
+        ),
         ("Deployment", {"kind": "Deployment", "name": "w", "spec": {"model": {"job": "j"}, "capacity": 0}}, "capacity"),
         ("Deployment", {"kind": "Deployment", "name": "w", "spec": {"model": "m", "type": "devloper"}}, "bad type"),
         ("Project", {"targets": {"prod": {"type": "azure", "account": "a"}}}, "azure target missing fields"),
