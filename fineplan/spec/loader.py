@@ -321,11 +321,11 @@ def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
                 )
             )
             continue
-        text = read_text(path, display, diags)
-        if text is None:
+        spec_text = read_text(path, display, diags)
+        if spec_text is None:
             continue
-        ignores[display] = _inline_ignores(text)
-        docs, ydiags = load_documents(text, display)
+        ignores[display] = _inline_ignores(spec_text)
+        docs, ydiags = load_documents(spec_text, display)
         diags.extend(ydiags)
         for doc in docs:
             if doc.data is None:

@@ -240,6 +240,10 @@ class AzureTarget(Strict):
 Target = Annotated[LocalTarget | AzureTarget, Field(discriminator="type")]
 
 
+def _default_local_target() -> LocalTarget | AzureTarget:
+    return LocalTarget()
+
+
 class LocalState(Strict):
     backend: Literal["local"] = "local"
     path: str | None = Field(None, description="Default: .fineplan/state/<target>.json")
@@ -276,7 +280,7 @@ class ProjectSettings(Strict):
     project: str = Field("fineplan", pattern=NAME_PATTERN)
     specs: tuple[str, ...] = Field(("specs/**/*.yaml",), description="Globs of spec files, relative to the root.")
     default_target: str = "local"
-    targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget()})
+    targets: dict[str, Target] = Field(default_factory=lambda: {"local": _default_local_target()})
     state: StateSettings = LocalState()
     prices: Prices = Prices()
     lint: LintSettings = LintSettings()

@@ -8,6 +8,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from fineplan.diagnostics import Diagnostic, Severity
 from fineplan.spec.yaml_located import LocatedDocument, Path_
@@ -97,7 +98,7 @@ def _fmt_path(path: Path_) -> str:
 def diagnostics_from_validation(
     exc: ValidationError, doc: LocatedDocument, model: type[BaseModel], what: str
 ) -> list[Diagnostic]:
-    grouped: dict[tuple[str, Path_], list[dict[str, Any]]] = {}
+    grouped: dict[tuple[str, Path_], list[ErrorDetails]] = {}
     for err in exc.errors():
         loc = tuple(err["loc"])
         etype = err["type"]
@@ -177,7 +178,7 @@ def diagnostics_from_validation(
     return diags
 
 
-def _friendly(err: dict[str, Any]) -> str:
+def _friendly(err: ErrorDetails) -> str:
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

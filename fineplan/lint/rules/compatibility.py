@@ -511,7 +511,7 @@ class UnknownIgnoreChanges(ProjectRule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for e in project.entries.values():
-            fields = list(type(e.resource.spec).model_fields)  # type: ignore[attr-defined]
+            fields = list(type(e.resource.spec).model_fields)
             for i, attr in enumerate(e.resource.lifecycle.ignore_changes):
                 if attr.split(".")[0] not in fields:
                     hint = did_you_mean(attr, fields)
