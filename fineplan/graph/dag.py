@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class CycleError(Exception):
@@ -14,6 +14,14 @@ class CycleError(Exception):
 class DAG:
     def __init__(self) -> None:
         self._deps: dict[str, set[str]] = {}
+
+    @classmethod
+    def of(cls, deps: Mapping[str, Iterable[str]], *, within: bool = True) -> DAG:
+        """A DAG of `deps` (node → what it needs). With `within`, edges to nodes outside `deps` are dropped."""
+        dag = cls()
+        for node, needs in deps.items():
+            dag.add(node, (d for d in needs if d in deps) if within else needs)
+        return dag
 
     def add(self, node: str, depends_on: Iterable[str] = ()) -> None:
         self._deps.setdefault(node, set())
@@ -78,6 +86,32 @@ class DAG:
                 if indeg[u] == 0:
                     ready.append(u)
             ready.sort()
+        return out
+
+    def reverse_topological(self) -> list[str]:
+        """Dependents first (the order to delete in); the exact reverse of `topological()`."""
+        return self.topological()[::-1]
+
+    def upstream(self, nodes: Iterable[str]) -> set[str]:
+        """`nodes` and everything they (transitively) depend on."""
+        seen: set[str] = set()
+        todo = [n for n in nodes if n in self._deps]
+        while todo:
+            cur = todo.pop()
+            if cur in seen:
+                continue
+            seen.add(cur)
+            todo.extend(self._deps[cur])
+        return seen
+
+    def reversed(self) -> DAG:
+        """The same nodes with every edge turned around: a node then needs its dependents."""
+        out = DAG()
+        for n in self._deps:
+            out.add(n)
+        for n, deps in self._deps.items():
+            for d in deps:
+                out.add(d, [n])
         return out
 
     def downstream(self, node: str) -> set[str]:

@@ -359,7 +359,7 @@ def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
         inline_ignores=ignores,
         declared=frozenset(declared),
     )
-    from fineplan.graph.build import check_references
+    from fineplan.spec.references import check_references
 
     diags.extend(check_references(project))
     return project, diags

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fineplan.context import Context
+from fineplan.engine import Engine
 
 
 def _project(root: Path, rows: list[dict[str, str]], split: bool) -> None:
@@ -29,7 +29,7 @@ def test_finding_after_transform_and_split_names_the_source_line(tmp_path: Path)
     rows = _rows(40)
     rows[26] = {"q": "an empty answer", "a": ""}  # source line 27
     _project(tmp_path, rows, split=True)
-    found = [d for d in Context(tmp_path).lint() if d.is_error]
+    found = [d for d in Engine(tmp_path).lint() if d.is_error]
     assert [(d.code, d.location.file, d.location.line) for d in found if d.location] == [
         ("FP424", "data/raw.jsonl", 27)
     ]
@@ -40,7 +40,7 @@ def test_row_the_transform_cannot_convert_is_located_in_the_source(tmp_path: Pat
     rows = _rows(12)
     rows[4] = {"q": "no answer field"}  # source line 5
     _project(tmp_path, rows, split=False)
-    found = [d for d in Context(tmp_path).lint() if d.is_error]
+    found = [d for d in Engine(tmp_path).lint() if d.is_error]
     assert len(found) == 1
     d = found[0]
     assert d.code == "FP401" and d.location is not None
