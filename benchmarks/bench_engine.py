@@ -1,7 +1,7 @@
 """Engine benchmark: refresh + plan over 1,000 managed resources against an emulator adding 50 ms to every call,
 beside one sequential GET per resource measured in the same run, and the planner's peak RSS.
 
-    /tmp/venv/bin/python benchmarks/bench_engine.py [--datasets 100] [--latency-ms 50] [--sequential-sample 0]
+    python benchmarks/bench_engine.py [--datasets 100] [--latency-ms 50] [--sequential-sample 0]
 
 Targets (issue 5): refresh + plan ≤ 3 s; the sequential baseline ≥ 50 s; peak RSS ≤ 300 MB.
 
