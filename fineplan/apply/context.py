@@ -96,8 +96,8 @@ class ApplyContext:
     snapshot: Snapshot = field(default_factory=Snapshot)  # what refresh listed (e.g. uploads to reuse)
     stop: threading.Event = field(default_factory=threading.Event)
     leftovers: list[Leftover] = field(default_factory=list)
-    _deadline: float | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _deadline: float | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
         if self.options.timeout:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 
 
@@ -14,6 +15,7 @@ class CycleError(Exception):
 class DAG:
     def __init__(self) -> None:
         self._deps: dict[str, set[str]] = {}
+        self._users: dict[str, set[str]] | None = None  # the reverse edges, built when first asked for
 
     @classmethod
     def of(cls, deps: Mapping[str, Iterable[str]], *, within: bool = True) -> DAG:
@@ -24,6 +26,7 @@ class DAG:
         return dag
 
     def add(self, node: str, depends_on: Iterable[str] = ()) -> None:
+        self._users = None
         self._deps.setdefault(node, set())
         for d in depends_on:
             self._deps[node].add(d)
@@ -37,7 +40,13 @@ class DAG:
         return set(self._deps.get(node, ()))
 
     def dependents(self, node: str) -> set[str]:
-        return {n for n, deps in self._deps.items() if node in deps}
+        if self._users is None:
+            users: dict[str, set[str]] = {n: set() for n in self._deps}
+            for n, deps in self._deps.items():
+                for d in deps:
+                    users[d].add(n)
+            self._users = users
+        return set(self._users.get(node, ()))
 
     def find_cycle(self) -> list[str] | None:
         """A cycle as a path that starts and ends at the same node, or None."""
@@ -67,25 +76,20 @@ class DAG:
         return None
 
     def topological(self) -> list[str]:
-        """Dependencies first; ties broken by name so output is deterministic."""
-        cycle = self.find_cycle()
-        if cycle:
-            raise CycleError(cycle)
+        """Dependencies first; ties broken by name so output is deterministic. CycleError names a cycle."""
         indeg = {n: len(d) for n, d in self._deps.items()}
-        users: dict[str, list[str]] = {n: [] for n in self._deps}
-        for n, deps in self._deps.items():
-            for d in deps:
-                users[d].append(n)
-        ready = sorted(n for n, k in indeg.items() if k == 0)
+        ready = [n for n, k in indeg.items() if k == 0]
+        heapq.heapify(ready)
         out: list[str] = []
         while ready:
-            n = ready.pop(0)
+            n = heapq.heappop(ready)
             out.append(n)
-            for u in sorted(users[n]):
+            for u in self.dependents(n):
                 indeg[u] -= 1
                 if indeg[u] == 0:
-                    ready.append(u)
-            ready.sort()
+                    heapq.heappush(ready, u)
+        if len(out) < len(self._deps):
+            raise CycleError(self.find_cycle() or sorted(set(self._deps) - set(out)))
         return out
 
     def reverse_topological(self) -> list[str]:

@@ -160,7 +160,8 @@ class DatasetKind(KindHandler):
 
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
         ds = _want(want)
-        reusable = _files(ctx.snapshot.get(self.kind)).processed_by_name if ctx.snapshot.get(self.kind) else {}
+        listed = ctx.snapshot.get(self.kind)  # nothing listed under -refresh=false: every part is uploaded
+        reusable = _files(listed).processed_by_name if listed is not None else {}
         files: dict[str, dict[str, Any]] = {}
         for part, p in ds.parts.items():
             existing = reusable.get(p.filename)

@@ -33,9 +33,10 @@ class Rules:
     identity: tuple[str, ...] = ()
 
 
+IMMUTABLE: Final = Rules(ignore=frozenset({"name"}))
 RULES: Final[Mapping[Kind, Rules]] = {
-    Kind.DATASET: Rules(ignore=frozenset({"name"})),
-    Kind.JOB: Rules(ignore=frozenset({"name"})),
+    Kind.DATASET: IMMUTABLE,
+    Kind.JOB: IMMUTABLE,
     Kind.DEPLOYMENT: Rules(
         replace=frozenset({"type", "account", "name"}),
         update=frozenset({"model", "capacity", "rai_policy", "version_upgrade", "tags"}),
@@ -48,8 +49,9 @@ RULES: Final[Mapping[Kind, Rules]] = {
 def diff(
     kind: Kind, prior: Mapping[str, Any], planned: Mapping[str, Any], rules: Mapping[Kind, Rules] = RULES
 ) -> DiffResult:
-    """Compare `planned` with `prior` for the attributes `planned` holds; `UNKNOWN` always differs."""
-    r = rules[kind]
+    """Compare `planned` with `prior` for the attributes `planned` holds; `UNKNOWN` always differs. A kind without
+    rules is immutable: any change makes a new object (the safe default)."""
+    r = rules.get(kind, IMMUTABLE)
     changed: list[str] = []
     replaces: list[str] = []
     updates: list[str] = []
