@@ -138,7 +138,8 @@ class PlanBuilder:
         if res is None:
             return replace(base, action=Action.CREATE, reasons=self._why_create(want), retrain=rules.trains)
         base = replace(base, before=rules.before(res), remote_id=res.remote_id)
-        prior = {"name": res.name, **rules.prior(res)}
+        recorded = rules.prior(res)
+        prior = {"name": res.name, **recorded}
         proposed = {"name": want.name, **planned}
         diff = self.inp.differ.diff(want.kind, prior, proposed).without(want.ignore_changes)
         health = rules.health(res)
@@ -148,7 +149,11 @@ class PlanBuilder:
             replacing.append(ActionReason(ReasonCode.REPLACE_REQUESTED, "replacement requested with -replace"))
         if health.condition is Condition.TAINTED and health.reason is not None:
             replacing.append(health.reason)
-        replacing += [rules.reason(want, p, prior.get(p), proposed.get(p)) for p in diff.replaces]
+        if diff.replaces and not recorded:  # adopted by its tags with another inputs digest: nothing to compare
+            why = "the inputs it was made from are not recorded (adopted with another inputs digest)"
+            replacing.append(ActionReason(ReasonCode.INPUTS_UNKNOWN, why))
+        else:
+            replacing += [rules.reason(want, p, prior.get(p), proposed.get(p)) for p in diff.replaces]
         if replacing:
             action = Action.DELETE_THEN_CREATE if diff.delete_before_replace else Action.CREATE_THEN_DELETE
             return replace(

@@ -268,7 +268,7 @@ def stage_lines(plan: Plan) -> list[tuple[str, list[str]]]:
                 if note:
                     items.append(f"{a}: {note}")
         elif stage.name is StageName.DELETE:
-            items = _capped(list(stage.addresses))
+            items = list(stage.addresses)
         else:
             for a in stage.addresses:
                 c = changes.get(a)
@@ -279,7 +279,7 @@ def stage_lines(plan: Plan) -> list[tuple[str, list[str]]]:
                 built = f" and {', '.join(_capped(after))} {'is' if len(after) == 1 else 'are'} done" if after else ""
                 old = f" {c.remote_id}" if c.remote_id else ""
                 items.append(f"{a}: the old {view.noun}{old} is deleted once the new one {view.ready}{built}")
-        out.append((heading, items))
+        out.append((heading, _capped(items)))  # the Markdown view keeps this section whole: keep it short
     return out
 
 

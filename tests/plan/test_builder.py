@@ -239,6 +239,15 @@ def test_a_stacked_job_left_on_an_old_parent_model_retrains() -> None:
     assert c.action is Action.CREATE_THEN_DELETE and c.replace_paths == ("base_model",)
 
 
+def test_a_job_adopted_without_its_inputs_is_replaced_for_that_one_reason() -> None:
+    d = dataset("train")
+    j = job("sft", d)
+    adopted = recorded(j, inputs={})  # `state rebuild` found it by its tags, with another inputs digest
+    c = change(plan_for([d, j], [recorded(d), adopted]), j.address)
+    assert c.action is Action.CREATE_THEN_DELETE
+    assert [r.code for r in c.reasons] == [ReasonCode.INPUTS_UNKNOWN]
+
+
 def test_deployment_of_a_job_still_training_swaps_to_its_model() -> None:
     """The job was replaced with --no-wait and trains: the deployment still serves the old model, so it swaps."""
     d = dataset("train")

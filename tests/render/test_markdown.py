@@ -8,6 +8,7 @@ import pytest
 from render_cases import CASES, many_creates
 
 from fineplan.plan.model import Action, PlanOptions
+from fineplan.plan.stages import plan_stages
 from fineplan.render.markdown import MARKER, render_markdown
 
 GITHUB_LIMIT = 65_000
@@ -122,3 +123,16 @@ def test_outages_and_apply_order_are_shown_to_reviewers() -> None:
     order = text[text.index("#### Apply order") :]
     assert "2\\. cleanup: " in order or "2. cleanup: " in order
     assert "the old job ftjob-0001 is deleted once the new one has trained" in order
+
+
+def test_the_apply_order_of_a_huge_replacement_stays_short() -> None:
+    plan = many_creates(500)
+    plan = dataclasses.replace(
+        plan,
+        resource_changes=tuple(dataclasses.replace(c, action=Action.CREATE_THEN_DELETE) for c in plan.resource_changes),
+    )
+    plan = dataclasses.replace(plan, stages=plan_stages(plan.resource_changes))
+    text = render_markdown(plan)
+    order = text[text.index("#### Apply order") : text.index("#### Lint")]
+    assert order.count("the old job") == 10 and "… and 490 more" in order
+    assert len(text) < GITHUB_LIMIT
