@@ -20,7 +20,8 @@ authentication; injected errors carry the plane's error shape.
 Operation names: create_file, list_files, get_file, delete_file, get_file_content, import_file, create_job,
 list_jobs, get_job, delete_job, cancel_job, pause_job, resume_job, list_events, list_checkpoints,
 list_deployments, get_deployment, put_deployment, patch_deployment, delete_deployment, get_operation_status,
-get_operation_result.
+get_operation_result, get_account, put_account, delete_account, list_accounts, list_all_accounts,
+list_account_models, list_models, list_deployment_skus.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ OPERATIONS = frozenset(
         "delete_deployment",
         "get_operation_status",
         "get_operation_result",
+        "get_account",
+        "put_account",
+        "delete_account",
+        "list_accounts",
+        "list_all_accounts",
+        "list_account_models",
+        "list_models",
+        "list_deployment_skus",
     }
 )
 

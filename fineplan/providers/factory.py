@@ -2,6 +2,11 @@
 embedded emulator (or at a running one named by FINEPLAN_EMULATOR_URL, whose key, if it was started with one, is
 read from FINEPLAN_EMULATOR_API_KEY), with a fixed key and a stub credential.
 
+An emulator in open mode serves every account from one root (they share a data plane); one that declares its
+accounts (emulator.yaml) gives each its own, so the provider then knows those accounts' resource groups and finds
+their endpoints through ARM (`properties.endpoint`), exactly as on Azure. Declared accounts in another
+subscription than the target's are not reachable yet (one ARM client per target).
+
     with open_provider(root, "local", target) as handle:
         handle.provider.list_jobs()
 """
@@ -9,6 +14,7 @@ read from FINEPLAN_EMULATOR_API_KEY), with a fixed key and a stub credential.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -27,18 +33,28 @@ LOCAL_API_KEY = "fineplan-local"  # not a secret: the emulator is this machine's
 
 
 def local_provider(
-    url: str, target: LocalTarget, *, api_key: str = LOCAL_API_KEY, tuning: Tuning | None = None
+    url: str,
+    target: LocalTarget,
+    *,
+    api_key: str = LOCAL_API_KEY,
+    tuning: Tuning | None = None,
+    accounts: Mapping[str, str] | None = None,
+    data_endpoint: str | None = None,
 ) -> AzureProvider:
-    """The Azure provider pointed at an emulator root serving both planes; every account lives there. The key
-    doubles as the ARM bearer token, which is what an emulator started with `--api-key` checks."""
+    """The Azure provider pointed at an emulator root serving both planes. Without `accounts` (an emulator in open
+    mode) every account lives there; with them (declared account -> resource group) those are the target's other
+    accounts, each with its own endpoint. The key doubles as the ARM bearer token, which is what an emulator
+    started with `--api-key` checks. `data_endpoint`: the target account's data plane, when it is not the
+    emulator's default account (served at the root)."""
     root = url.rstrip("/")
     connection = Connection(
-        endpoint=root,
+        endpoint=(data_endpoint or root).rstrip("/"),
         subscription_id=target.subscription_id,
         account=target.account,
         resource_group=target.resource_group,
         management_endpoint=root,
-        shared_root=True,
+        accounts=dict(accounts or {}),
+        shared_root=accounts is None,
     )
     return AzureProvider(
         connection,
@@ -80,6 +96,27 @@ class ProviderHandle:
         self.close()
 
 
+def declared_accounts(emulator: EmbeddedEmulator, target: LocalTarget) -> dict[str, str] | None:
+    """The other accounts an emulator declares in the target's subscription (account -> resource group), or None
+    for an emulator in open mode."""
+    declared = emulator.config.accounts
+    if not declared:
+        return None
+    return {
+        a.name: a.resource_group
+        for a in declared
+        if a.name != target.account and a.subscription.lower() == target.subscription_id.lower()
+    }
+
+
+def account_endpoint(emulator: EmbeddedEmulator, account: str) -> str | None:
+    """The data-plane URL of a declared account that is not the emulator's default (None: the root serves it)."""
+    config = emulator.config
+    if not config.accounts or account.lower() == config.default_account.name.lower():
+        return None
+    return f"{emulator.url}/accounts/{account}"
+
+
 def open_provider(project_root: Path, target_name: str, target: LocalTarget | AzureTarget) -> ProviderHandle:
     """Start what the target needs and return a handle to use as a context manager."""
     if isinstance(target, AzureTarget):
@@ -95,7 +132,13 @@ def open_provider(project_root: Path, target_name: str, target: LocalTarget | Az
         emulator = EmbeddedEmulator(project_data_dir(project_root), speed=target.speed, api_key=LOCAL_API_KEY)
         emulator.start()
         try:
-            return ProviderHandle(target_name, local_provider(emulator.url, target), emulator)
+            provider = local_provider(
+                emulator.url,
+                target,
+                accounts=declared_accounts(emulator, target),
+                data_endpoint=account_endpoint(emulator, target.account),
+            )
+            return ProviderHandle(target_name, provider, emulator)
         except BaseException:
             emulator.stop()
             raise
