@@ -2,8 +2,8 @@
 
 Without --data-dir it serves the project's embedded `local` data (DIR/.fineplan/emulator), so what the local target
 holds can be inspected with the SDKs or curl. The first line printed is `fineplan emulator listening on URL` (then
-the CA file with --tls); the next ones name each account served (subscription, resource group, location, data-plane URL), which ARM URLs
-and `CognitiveServicesManagementClient(subscription_id=...)` need.
+the CA file with --tls); the next ones name each account served: subscription, resource group, location and
+data-plane URL, which ARM URLs and `CognitiveServicesManagementClient(subscription_id=...)` need.
 """
 
 from __future__ import annotations

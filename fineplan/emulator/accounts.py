@@ -125,9 +125,7 @@ class AccountRegistry:
         found = self._stored(account_key(subscription, resource_group, name))
         if found is not None or self.declared_mode:
             return found
-        return Account(
-            subscription, resource_group, name, self._default.location, implicit=True, created_at=0.0
-        )
+        return Account(subscription, resource_group, name, self._default.location, implicit=True, created_at=0.0)
 
     def require(self, subscription: str, resource_group: str, name: str, *, nested: bool) -> Account:
         found = self.get(subscription, resource_group, name)
@@ -177,9 +175,11 @@ class AccountRegistry:
         plane every account on it (default first), so a deployment in an implicit account answers at the root."""
         if account.own_data_plane:
             return [account]
-        rows = self.store.read().execute(
-            f"SELECT {_COLUMNS} FROM accounts WHERE data = ? ORDER BY created_at", (DEFAULT_DATA,)
-        ).fetchall()
+        rows = (
+            self.store.read()
+            .execute(f"SELECT {_COLUMNS} FROM accounts WHERE data = ? ORDER BY created_at", (DEFAULT_DATA,))
+            .fetchall()
+        )
         found = [_from_row(r) for r in rows]
         default_key = self._default.key
         ordered = sorted(found, key=lambda a: a.key != default_key)

@@ -20,7 +20,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from fineplan.providers.azure.connection import Connection, Tuning
-from fineplan.providers.azure.credentials import StaticTokenCredential
+from fineplan.providers.azure.credentials import (
+    EntraCredential,
+    StaticTokenCredential,
+    api_key_from_env,
+    require_safe_transport,
+    token_from_env,
+)
 from fineplan.providers.azure.provider import AzureProvider
 from fineplan.spec.models import AzureTarget, LocalTarget
 
@@ -64,13 +70,36 @@ def local_provider(
     )
 
 
+def azure_provider(target: AzureTarget, *, tuning: Tuning | None = None) -> tuple[AzureProvider, EntraCredential]:
+    """The provider of an azure target and the credential it uses (the caller closes it): the API key of
+    `api_key_env` for the data plane, the ARM token of `arm_token_env` for deployments, Entra ID for the rest.
+    Missing env vars fail here, at plan start; a missing Entra credential fails, in one short error, at the
+    first call that needs it (refresh reads ARM first thing)."""
+    connection = Connection.from_target(target)
+    require_safe_transport(connection.endpoint, "endpoint")
+    require_safe_transport(connection.management_endpoint, "management_endpoint")
+    api_key = api_key_from_env(target.api_key_env) if target.api_key_env else None
+    arm_token = token_from_env(target.arm_token_env) if target.arm_token_env else None
+    from fineplan.providers.azure.controlplane import management_scope
+
+    credential = EntraCredential(arm_token=arm_token, management_scope=management_scope(connection))
+    return AzureProvider(connection, api_key=api_key, credential=credential, tuning=tuning), credential
+
+
 class ProviderHandle:
     """Owns a provider and, for an embedded local target, the emulator behind it; closing stops both."""
 
-    def __init__(self, target_name: str, provider: AzureProvider, emulator: EmbeddedEmulator | None = None) -> None:
+    def __init__(
+        self,
+        target_name: str,
+        provider: AzureProvider,
+        emulator: EmbeddedEmulator | None = None,
+        credential: EntraCredential | None = None,
+    ) -> None:
         self.target_name = target_name
         self.provider = provider
         self.emulator = emulator
+        self._credential = credential
         self._closed = False
 
     @property
@@ -84,6 +113,8 @@ class ProviderHandle:
         try:
             self.provider.close()
         finally:
+            if self._credential is not None:
+                self._credential.close()  # DefaultAzureCredential holds HTTP sessions of its own
             if self.emulator is not None:
                 self.emulator.stop()
 
@@ -120,7 +151,8 @@ def account_endpoint(emulator: EmbeddedEmulator, account: str) -> str | None:
 def open_provider(project_root: Path, target_name: str, target: LocalTarget | AzureTarget) -> ProviderHandle:
     """Start what the target needs and return a handle to use as a context manager."""
     if isinstance(target, AzureTarget):
-        return ProviderHandle(target_name, AzureProvider.from_target(target))
+        provider, credential = azure_provider(target)
+        return ProviderHandle(target_name, provider, credential=credential)
     if isinstance(target, LocalTarget):
         external = os.environ.get(EMULATOR_URL_ENV, "").strip()
         if external:

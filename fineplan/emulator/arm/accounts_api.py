@@ -120,9 +120,7 @@ class AccountService:
     def location_models(self, req: Request) -> Response:
         location = req.params["location"]
         if location.lower() != LOCAL_LOCATION and not load_regions().is_region(location):
-            raise ApiError(
-                404, "LocationNotFound", f"The provided location '{location}' is not available for models."
-            )
+            raise ApiError(404, "LocationNotFound", f"The provided location '{location}' is not available for models.")
         return json_response(200, {"value": model_listing.location_models("AIServices", self.core, location)})
 
     # ------------------------------------------------------------------ documents

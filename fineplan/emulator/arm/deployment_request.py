@@ -64,7 +64,7 @@ def parse_deployment(body: Any, catalog: Catalog, fine_tuned_base: FineTunedBase
     if not isinstance(props, dict) or not isinstance(props.get("model"), dict):
         raise bad("InvalidResourceProperties", "The deployment needs 'properties.model'.")
     model = dict(props["model"])
-    name, version = model.get("name"), model.get("version")
+    name = model.get("name")
     if not isinstance(name, str) or not name:
         raise bad("InvalidResourceProperties", "The deployment needs 'properties.model.name'.")
     base, info, fine_tuned = _resolve_model(model, catalog, fine_tuned_base)

@@ -87,10 +87,10 @@ def account_models(location: str, fine_tuned: list[tuple[str, str]], source: str
         name, version = split_name(catalog_name)
         out.append(_account_model(info, name, version, fine_tuned=False, location=location, core=core))
     for model_name, base in fine_tuned:
-        info = catalog.models.get(base)
-        if info is not None:
+        if base in catalog.models:
+            base_info = catalog.models[base]
             out.append(
-                _account_model(info, model_name, "1", fine_tuned=True, location=location, core=core, source=source)
+                _account_model(base_info, model_name, "1", fine_tuned=True, location=location, core=core, source=source)
             )
     return out
 
