@@ -11,7 +11,7 @@ import openai
 import pytest
 from account_helpers import BASE, DEV, PROD, account_id, arm_in, data_client, deployment, endpoint_of, fine_tune
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Sku
+from azure.mgmt.cognitiveservices.models import Account, Sku
 from emulator_helpers import FAST, SUBSCRIPTION, SchemaChecker, arm_client, azure_openai, http, upload
 
 from fineplan.emulator.config import AccountSpec, EmulatorConfig, apply_overrides
@@ -86,7 +86,7 @@ def test_each_account_has_its_own_data_plane(two: EmbeddedEmulator, samples: Pat
     prod_v1 = openai.OpenAI(base_url=f"{two.url}/accounts/prod/openai/v1/", api_key="local")
     assert list(prod_v1.files.list()) == []
     # Absolute URLs in answers keep the account's prefix.
-    status, headers, _ = http("GET", f"{two.url}/accounts/prod/openai/files?api-version=2025-04-01-preview")
+    status, _, _ = http("GET", f"{two.url}/accounts/prod/openai/files?api-version=2025-04-01-preview")
     assert status == 200
     created = prod.files.with_raw_response.create(
         file=(samples / "sft-gsm8k" / "validation.jsonl").open("rb"), purpose="fine-tune"

@@ -81,15 +81,11 @@ def test_source_account_is_accepted_too_and_the_own_account_needs_no_source(
     dev = arm_in(emu, DEV.subscription)
     at_home = dev.deployments.begin_create_or_update(DEV.resource_group, DEV.name, "ft", deployment(model)).result()
     assert at_home.properties.provisioning_state == "Succeeded"
+    model_body = {"format": "OpenAI", "name": model, "version": "1", "sourceAccount": account_id(DEV)}
     status, _, body = http(
         "PUT",
         f"{emu.url}{account_id(EMPTY)}/deployments/ft?api-version=2025-09-01",
-        body={
-            "sku": {"name": "GlobalStandard", "capacity": 10},
-            "properties": {
-                "model": {"format": "OpenAI", "name": model, "version": "1", "sourceAccount": account_id(DEV)}
-            },
-        },  # fmt: skip
+        body={"sku": {"name": "GlobalStandard", "capacity": 10}, "properties": {"model": model_body}},
     )
     assert status == 201, body
 
