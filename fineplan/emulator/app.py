@@ -15,11 +15,14 @@ from fineplan.emulator.arm.deployments import DeploymentService
 from fineplan.emulator.clock import Clock, system_clock
 from fineplan.emulator.config import EmulatorConfig
 from fineplan.emulator.core import Core
+from fineplan.emulator.dataplane.emulated_models import EmulatedModels
 from fineplan.emulator.dataplane.files import FileService
+from fineplan.emulator.dataplane.inference import ChatService
 from fineplan.emulator.dataplane.jobs import JobService
+from fineplan.emulator.dataplane.models import ModelService
 from fineplan.emulator.faults import FaultInjector, parse_faults
 from fineplan.emulator.http_types import Plane, Request, Response
-from fineplan.emulator.routes import Route, Router, arm_route, classify, data_route, location_route
+from fineplan.emulator.routes import Route, Router, arm_route, classify, data_route, location_route, v1_route
 from fineplan.emulator.store import Store
 
 log = logging.getLogger("fineplan.emulator")
@@ -44,10 +47,13 @@ class Emulator:
         self.files = FileService(self.core)
         self.jobs = JobService(self.core, self.files)
         self.deployments = DeploymentService(self.core, self.jobs.deployable_base)
+        self.emulated_models = EmulatedModels(self.core)
+        self.chat = ChatService(self.core, self.deployments, self.emulated_models)
+        self.models = ModelService(self.core, self.jobs)
         self.router = Router(self._routes())
 
     def _routes(self) -> list[Route]:
-        f, j, d = self.files, self.jobs, self.deployments
+        f, j, d, c, m = self.files, self.jobs, self.deployments, self.chat, self.models
         job = "/fine_tuning/jobs/(?P<job_id>[^/]+)"
         return [
             data_route("POST", "/files", "create_file", f.create),
@@ -65,6 +71,16 @@ class Emulator:
             data_route("POST", job + "/resume", "resume_job", j.resume),
             data_route("GET", job + "/events", "list_events", j.events),
             data_route("GET", job + "/checkpoints", "list_checkpoints", j.checkpoints),
+            data_route(
+                "POST",
+                "/deployments/(?P<deployment>[^/]+)/chat/completions",
+                "create_chat_completion",
+                c.create_dated,
+                dated_only=True,
+            ),
+            v1_route("POST", "/chat/completions", "create_chat_completion", c.create_v1),
+            data_route("GET", "/models", "list_models", m.list_models),
+            data_route("GET", "/models/(?P<model_id>[^/]+)", "get_model", m.get),
             arm_route("GET", "/deployments/?", "list_deployments", d.list_deployments),
             arm_route("GET", "/deployments/(?P<name>[^/]+)", "get_deployment", d.get),
             arm_route("PUT", "/deployments/(?P<name>[^/]+)", "put_deployment", d.put),
