@@ -87,7 +87,7 @@ def evaluate(expr: str, values: Mapping[str, float]) -> float:
 
 
 def _eval(node: ast.expr, values: Mapping[str, float]) -> float:
-    if isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return float(node.value)
     if isinstance(node, ast.Name):
         return float(values[node.id])
