@@ -96,7 +96,8 @@ class Emulator:
             data_route("POST", ev + "/runs", "create_eval_run", r.create),
             data_route("GET", ev + "/runs", "list_eval_runs", r.list_runs),
             data_route("GET", run, "get_eval_run", r.get),
-            data_route("POST", run, "cancel_eval_run", r.cancel),
+            data_route("POST", run, "cancel_eval_run", r.cancel),  # Azure's specs
+            data_route("POST", run + "/cancel", "cancel_eval_run", r.cancel),  # what the openai SDK sends
             data_route("DELETE", run, "delete_eval_run", r.delete),
             data_route("GET", run + "/output_items", "list_eval_output_items", r.list_items),
             data_route("GET", run + "/output_items/(?P<item_id>[^/]+)", "get_eval_output_item", r.get_item),

@@ -120,7 +120,9 @@ def page(
         raise invalid(f"limit must be an integer, got {raw_limit!r}.", "limit") from exc
     if not 1 <= limit <= 100:
         raise invalid("limit must be between 1 and 100.", "limit")
-    ordered = sorted(docs, key=lambda d: d.get(key) or 0, reverse=order == "desc")
+    # Ties (same second) keep creation order, reversed with it for desc.
+    ranked = sorted(enumerate(docs), key=lambda p: (p[1].get(key) or 0, p[0]), reverse=order == "desc")
+    ordered = [d for _, d in ranked]
     after = query.get("after")
     if after:
         position = next((i for i, d in enumerate(ordered) if d["id"] == after), None)
