@@ -163,6 +163,10 @@ class DeploymentService:
 
     # ------------------------------------------------------------------ settling (lazy completion, expiry)
 
+    def settle(self, account: str) -> None:
+        """Complete an account's due operations and expiries (the data plane reads deployments too)."""
+        self._settle(account)
+
     def _settle(self, account: str) -> None:
         db = self.core.store.read()
         now = self.core.now()
