@@ -45,6 +45,7 @@ class Account:
     implicit: bool = False  # sprang into being on first use (open mode); shares the default data plane
     created_at: float = 0.0
     tags: dict[str, str] | None = None
+    shared_plane: bool = False  # open mode's default data plane, shared with every implicit account
 
     @property
     def key(self) -> str:
@@ -118,14 +119,14 @@ class AccountRegistry:
 
     @property
     def default(self) -> Account:
-        return self._stored(self._default.key) or self._default
+        return self._stored(self._default.key) or self._view(self._default)
 
     def get(self, subscription: str, resource_group: str, name: str) -> Account | None:
         """A stored account, or in open mode the implicit account ARM would create (not stored until written)."""
         found = self._stored(account_key(subscription, resource_group, name))
         if found is not None or self.declared_mode:
             return found
-        return Account(subscription, resource_group, name, self._default.location, implicit=True, created_at=0.0)
+        return self._implicit(subscription, resource_group, name)
 
     def require(self, subscription: str, resource_group: str, name: str, *, nested: bool) -> Account:
         found = self.get(subscription, resource_group, name)
@@ -143,11 +144,10 @@ class AccountRegistry:
             .fetchone()
         )
         if row is not None:
-            return _from_row(row)
+            return self._view(_from_row(row))
         if self.declared_mode:
             return None
-        return Account(self._default.subscription, self._default.resource_group, name, self._default.location,
-                       implicit=True)  # fmt: skip
+        return self._implicit(self._default.subscription, self._default.resource_group, name)
 
     def listed(self, subscription: str, resource_group: str | None = None) -> list[Account]:
         db = self.store.read()
@@ -162,28 +162,13 @@ class AccountRegistry:
                 "AND resource_group = ? COLLATE NOCASE ORDER BY created_at",
                 (subscription, resource_group),
             ).fetchall()
-        return [_from_row(r) for r in rows]
+        return [self._view(_from_row(r)) for r in rows]
 
     def all(self) -> list[Account]:
         rows = self.store.read().execute(f"SELECT {_COLUMNS} FROM accounts ORDER BY created_at").fetchall()
-        accounts = [_from_row(r) for r in rows]
+        accounts = [self._view(_from_row(r)) for r in rows]
         default_key = self._default.key
         return sorted(accounts, key=lambda a: a.key != default_key)  # the default first, then by age
-
-    def sharing_data(self, account: Account) -> list[Account]:
-        """The accounts whose deployments a data plane serves: the account itself, or for the shared default
-        plane every account on it (default first), so a deployment in an implicit account answers at the root."""
-        if account.own_data_plane:
-            return [account]
-        rows = (
-            self.store.read()
-            .execute(f"SELECT {_COLUMNS} FROM accounts WHERE data = ? ORDER BY created_at", (DEFAULT_DATA,))
-            .fetchall()
-        )
-        found = [_from_row(r) for r in rows]
-        default_key = self._default.key
-        ordered = sorted(found, key=lambda a: a.key != default_key)
-        return ordered if any(a.key == account.key for a in ordered) else [account, *ordered]
 
     # ------------------------------------------------------------ writes
 
@@ -223,12 +208,17 @@ class AccountRegistry:
     def _stored(self, key: str, db: sqlite3.Connection | None = None) -> Account | None:
         conn = db or self.store.read()
         row = conn.execute(f"SELECT {_COLUMNS} FROM accounts WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        account = _from_row(row)
-        if not account.location:  # rows written before accounts had locations
-            account = replace(account, location=self._default.location)
-        return account
+        return None if row is None else self._view(_from_row(row))
+
+    def _implicit(self, subscription: str, resource_group: str, name: str) -> Account:
+        return self._view(Account(subscription, resource_group, name, self._default.location, implicit=True))
+
+    def _view(self, account: Account) -> Account:
+        """What lookups answer: rows from before accounts had locations get the default one; in open mode the
+        default data plane is marked shared (every implicit account's deployments answer there)."""
+        location = account.location or self._default.location
+        shared = not self.declared_mode and not account.own_data_plane
+        return replace(account, location=location, shared_plane=shared)
 
     @staticmethod
     def _upsert(db: sqlite3.Connection, account: Account, *, keep_created: bool) -> None:

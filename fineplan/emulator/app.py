@@ -22,8 +22,13 @@ from fineplan.emulator.arm.model_source import ModelLocator
 from fineplan.emulator.clock import Clock, system_clock
 from fineplan.emulator.config import EmulatorConfig
 from fineplan.emulator.core import Core
+from fineplan.emulator.dataplane.emulated_models import EmulatedModels
+from fineplan.emulator.dataplane.eval_runs import RunService
+from fineplan.emulator.dataplane.evals import EvalService
 from fineplan.emulator.dataplane.files import FileService
+from fineplan.emulator.dataplane.inference import ChatService
 from fineplan.emulator.dataplane.jobs import JobService
+from fineplan.emulator.dataplane.models import ModelService
 from fineplan.emulator.faults import FaultInjector, parse_faults
 from fineplan.emulator.http_types import Plane, Request, Response
 from fineplan.emulator.routes import (
@@ -36,6 +41,7 @@ from fineplan.emulator.routes import (
     resource_group_route,
     split_account_prefix,
     subscription_route,
+    v1_route,
 )
 from fineplan.emulator.store import Store
 
@@ -66,11 +72,19 @@ class Emulator:
         locator = ModelLocator(self.accounts, self.jobs.deployable_base, self.jobs.homes_of)
         self.deployments = DeploymentService(self.core, self.accounts, locator)
         self.account_api = AccountService(self.core, self.accounts, self.jobs)
+        self.emulated_models = EmulatedModels(self.core)
+        self.chat = ChatService(self.core, self.deployments, self.emulated_models)
+        self.models = ModelService(self.core, self.jobs)
+        self.evals = EvalService(self.core)
+        self.eval_runs = RunService(self.core, self.evals, self.deployments, self.emulated_models)
         self.router = Router(self._routes())
 
     def _routes(self) -> list[Route]:
         f, j, d, a = self.files, self.jobs, self.deployments, self.account_api
+        c, m, e, r = self.chat, self.models, self.evals, self.eval_runs
         job = "/fine_tuning/jobs/(?P<job_id>[^/]+)"
+        ev = "/evals/(?P<eval_id>[^/]+)"
+        run = ev + "/runs/(?P<run_id>[^/]+)"
         return [
             data_route("POST", "/files", "create_file", f.create),
             data_route("GET", "/files", "list_files", f.list_files),
@@ -87,13 +101,36 @@ class Emulator:
             data_route("POST", job + "/resume", "resume_job", j.resume),
             data_route("GET", job + "/events", "list_events", j.events),
             data_route("GET", job + "/checkpoints", "list_checkpoints", j.checkpoints),
+            data_route(
+                "POST",
+                "/deployments/(?P<deployment>[^/]+)/chat/completions",
+                "create_chat_completion",
+                c.create_dated,
+                dated_only=True,
+            ),
+            v1_route("POST", "/chat/completions", "create_chat_completion", c.create_v1),
+            data_route("GET", "/models", "list_models", m.list_models),
+            data_route("GET", "/models/(?P<model_id>[^/]+)", "get_model", m.get),
+            data_route("POST", "/evals", "create_eval", e.create),
+            data_route("GET", "/evals", "list_evals", e.list_evals),
+            data_route("GET", ev, "get_eval", e.get),
+            data_route("POST", ev, "update_eval", e.update),
+            data_route("DELETE", ev, "delete_eval", e.delete),
+            data_route("POST", ev + "/runs", "create_eval_run", r.create),
+            data_route("GET", ev + "/runs", "list_eval_runs", r.list_runs),
+            data_route("GET", run, "get_eval_run", r.get),
+            data_route("POST", run, "cancel_eval_run", r.cancel),  # Azure's specs
+            data_route("POST", run + "/cancel", "cancel_eval_run", r.cancel),  # what the openai SDK sends
+            data_route("DELETE", run, "delete_eval_run", r.delete),
+            data_route("GET", run + "/output_items", "list_eval_output_items", r.list_items),
+            data_route("GET", run + "/output_items/(?P<item_id>[^/]+)", "get_eval_output_item", r.get_item),
             arm_route("GET", "", "get_account", a.get),
             arm_route("PUT", "", "put_account", a.put),
             arm_route("DELETE", "", "delete_account", a.delete),
             arm_route("GET", "/models/?", "list_account_models", a.account_models),
             resource_group_route("GET", "/accounts/?", "list_accounts", a.list_by_resource_group),
             subscription_route("GET", "/accounts/?", "list_all_accounts", a.list_by_subscription),
-            location_route("GET", "/models/?", "list_models", a.location_models),
+            location_route("GET", "/models/?", "list_location_models", a.location_models),
             arm_route("GET", "/deployments/(?P<name>[^/]+)/skus/?", "list_deployment_skus", d.list_skus),
             arm_route("GET", "/deployments/?", "list_deployments", d.list_deployments),
             arm_route("GET", "/deployments/(?P<name>[^/]+)", "get_deployment", d.get),

@@ -78,6 +78,8 @@ class Durations:
     deployment_create: float = 60.0
     deployment_update: float = 30.0
     deployment_delete: float = 30.0
+    eval_queue: float = 30.0  # an eval run waits this long before sampling starts
+    eval_item: float = 2.0  # then samples and grades one data source item per this many seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class EmulatorConfig:
     accounts: tuple[AccountSpec, ...] = ()  # declared accounts (the default among them); empty = open mode
     # Polling hint (real milliseconds) sent on in-flight operations; the SDKs would otherwise wait 30 s.
     max_retry_after_ms: int = 1000
+    # Real seconds one python grader call may take (Azure documents minutes; tests set a second or less).
+    python_grader_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.speed > 0:
@@ -154,7 +158,8 @@ def resolve_faults(explicit: str | None) -> str | None:
 
 
 def load_overrides(config: EmulatorConfig, data_dir: Path) -> EmulatorConfig:
-    """Apply `emulator.yaml` from the data dir, if present (quota, deployment_page_size, durations)."""
+    """Apply `emulator.yaml` from the data dir, if present (quota, deployment_page_size, durations,
+    python_grader_timeout_s)."""
     path = data_dir / OVERRIDES_FILE
     if not path.is_file():
         return config
@@ -167,12 +172,14 @@ def load_overrides(config: EmulatorConfig, data_dir: Path) -> EmulatorConfig:
 
 
 def apply_overrides(config: EmulatorConfig, raw: Mapping[str, Any], *, source: str = "overrides") -> EmulatorConfig:
-    known = {"quota", "deployment_page_size", "durations", "accounts", "default_account"}
+    known = {"quota", "deployment_page_size", "durations", "python_grader_timeout_s", "accounts", "default_account"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{source}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
     if "quota" in raw:
         config = config.with_quota(dict(raw["quota"]))
+    if "python_grader_timeout_s" in raw:
+        config = replace(config, python_grader_timeout_s=float(raw["python_grader_timeout_s"]))
     if "deployment_page_size" in raw:
         config = replace(config, deployment_page_size=int(raw["deployment_page_size"]))
     if "durations" in raw:

@@ -38,6 +38,12 @@ def data_route(method: str, path: str, op: str, handler: Handler, *, dated_only:
     return Route(method, re.compile(_DATA + path + "$"), op, handler, dated_only)
 
 
+def v1_route(method: str, path: str, op: str, handler: Handler) -> Route:
+    """A route Azure serves in the v1 style only (e.g. `/openai/v1/chat/completions`, whose dated form is per
+    deployment)."""
+    return Route(method, re.compile(r"^/openai/v1" + path + "$"), op, handler)
+
+
 def arm_route(method: str, path: str, op: str, handler: Handler, *, base: str = _ACCOUNT) -> Route:
     return Route(method, re.compile(base + path + "$", re.IGNORECASE), op, handler)
 

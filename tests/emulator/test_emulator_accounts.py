@@ -242,3 +242,19 @@ def test_serve_prints_the_subscription_resource_group_and_account_arm_urls_need(
         f"default account dev: subscription {DEV.subscription}, resource group rg-dev, location swedencentral, "
         f"data plane {url}/"
     )
+
+
+def test_evals_belong_to_one_accounts_data_plane(two: EmbeddedEmulator) -> None:
+    schema = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
+    grader = {"type": "string_check", "name": "same", "input": "{{item.q}}", "reference": "{{item.q}}",
+              "operation": "eq"}  # fmt: skip
+    dev, prod = data_client(endpoint_of(two, DEV)), data_client(endpoint_of(two, PROD))
+    made = dev.evals.create(
+        name="e",
+        data_source_config={"type": "custom", "item_schema": schema},
+        testing_criteria=[grader],  # type: ignore[list-item]
+    )
+    assert [e.id for e in dev.evals.list()] == [made.id]
+    assert list(prod.evals.list()) == []
+    with pytest.raises(openai.NotFoundError):
+        prod.evals.retrieve(made.id)

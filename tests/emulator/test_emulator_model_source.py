@@ -148,3 +148,22 @@ def test_open_models_deploy_with_their_publishers_format(emu: EmbeddedEmulator, 
         DEV.resource_group, DEV.name, "oss", deployment("gpt-oss-20b", model_format=None)
     ).result()
     assert oss.properties.model.format == "OpenAI-OSS"
+
+
+def test_a_promoted_deployment_answers_on_its_own_accounts_data_plane_only(
+    emu: EmbeddedEmulator, samples: Path
+) -> None:
+    """Chat completions reach a deployment through the data plane of the account that holds the deployment."""
+    import openai
+
+    model = fine_tune(data_client(endpoint_of(emu, DEV)), samples)
+    prod = arm_in(emu, PROD.subscription)
+    prod.deployments.begin_create_or_update(
+        PROD.resource_group, PROD.name, "promoted", deployment(model, source=account_id(DEV))
+    ).result()
+    question = [{"role": "user", "content": "What is 2 + 3?"}]
+    answer = data_client(endpoint_of(emu, PROD)).chat.completions.create(model="promoted", messages=question)  # type: ignore[arg-type]
+    assert answer.model == model and answer.choices[0].message.content
+    with pytest.raises(openai.NotFoundError) as info:
+        data_client(endpoint_of(emu, DEV)).chat.completions.create(model="promoted", messages=question)  # type: ignore[arg-type]
+    assert info.value.body is not None and info.value.body["code"] == "DeploymentNotFound"  # type: ignore[index]

@@ -169,6 +169,10 @@ class DeploymentService:
 
     # ------------------------------------------------------------------ settling (lazy completion, expiry)
 
+    def settle(self, account: str) -> None:
+        """Complete an account's due operations and expiries (the data plane reads deployments too)."""
+        self._settle(account)
+
     def _settle(self, account: str) -> None:
         db = self.core.store.read()
         now = self.core.now()
@@ -220,18 +224,6 @@ class DeploymentService:
         request = self._parse({"sku": doc["sku"], "properties": {"model": doc["properties"]["model"]}}, account)
         skus = model_listing.deployment_skus(request.base_model, request.fine_tuned, account.location, self.core)
         return json_response(200, {"value": skus})
-
-    # ------------------------------------------------------------------ used by the data plane
-
-    def find(self, account: Account, name: str) -> dict[str, Any] | None:
-        """The deployment `name` as a data-plane request to `account` sees it: one of the account's own, or for the
-        shared default data plane of open mode, of any account on it (default first). None if there is none."""
-        for owner in self.accounts.sharing_data(account):
-            self._settle(owner.key)
-            raw = self._doc(self.core.store.read(), owner.key, name)
-            if raw is not None:
-                return dict(loads(raw))
-        return None
 
     # ------------------------------------------------------------------ helpers
 
