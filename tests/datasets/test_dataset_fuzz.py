@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,8 @@ from fineplan.datasets.check import check_dataset
 from fineplan.datasets.formats import FORMATS
 from fineplan.datasets.quick import first_error
 from fineplan.datasets.scan import ScanConfig, scan_stream
+
+pytestmark = pytest.mark.slow  # fuzzing: hundreds of generated datasets per test
 
 
 def scaled(examples: int) -> int:
