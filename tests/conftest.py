@@ -128,7 +128,8 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            _unavailable(f"Azurite could not be started (exit {proc.returncode}): {_log_tail(log)}", REQUIRE_AZURITE)
+            last = (log.read_text(errors="replace").strip().splitlines() or [""])[-1]
+            _unavailable(f"Azurite could not be started (exit {proc.returncode}): {last}", REQUIRE_AZURITE)
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
