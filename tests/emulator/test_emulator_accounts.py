@@ -210,6 +210,7 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.slow  # a real `fineplan emulator serve` process
 def test_serve_prints_the_subscription_resource_group_and_account_arm_urls_need(tmp_path: Path) -> None:
     import os
     import signal

@@ -77,6 +77,7 @@ def test_arm_without_a_credential_is_one_short_error(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # no chain dump in the log either
 
 
+@pytest.mark.slow  # the CLI against the emulator
 @pytest.mark.usefixtures("no_entra")
 def test_plan_stops_at_its_start_saying_arm_needs_an_entra_credential(
     emulator: EmbeddedEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -90,6 +91,7 @@ def test_plan_stops_at_its_start_saying_arm_needs_an_entra_credential(
     assert "Attempted credentials" not in err and "EnvironmentCredential" not in err
 
 
+@pytest.mark.slow  # the CLI against the emulator
 @pytest.mark.usefixtures("no_entra")
 def test_arm_token_env_serves_arm_and_stays_out_of_output_and_files(
     emulator: EmbeddedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -40,6 +40,7 @@ def test_atomic_write_keeps_a_mode_the_user_chose(tmp_path: Path) -> None:
     assert _mode(fresh) == 0o600
 
 
+@pytest.mark.slow  # the CLI against the embedded emulator
 def test_plan_out_writes_the_saved_plan_0600(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
