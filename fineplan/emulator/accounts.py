@@ -110,10 +110,10 @@ class AccountRegistry:
             spec.subscription, spec.resource_group, spec.name, spec.location, spec.kind, spec.sku, DEFAULT_DATA
         )
         with store.write() as db:
-            self._upsert(db, replace(self._default, created_at=now), keep_created=True)
+            self._upsert(db, replace(self._default, created_at=now))
             for declared in config.accounts:
                 if declared.name.lower() != spec.name.lower():
-                    self._upsert(db, _from_spec(declared, now), keep_created=True)
+                    self._upsert(db, _from_spec(declared, now))
 
     # ------------------------------------------------------------ lookups
 
@@ -177,7 +177,7 @@ class AccountRegistry:
         if self._stored(account.key, db) is not None:
             return account
         stored = replace(account, created_at=now)
-        self._upsert(db, stored, keep_created=True)
+        self._upsert(db, stored)
         return stored
 
     def create(self, db: sqlite3.Connection, spec: AccountSpec, tags: dict[str, str] | None, now: float) -> Account:
@@ -197,7 +197,7 @@ class AccountRegistry:
                 "its data-plane subdomains, unique like Azure's custom subdomains).",
             )
         account = replace(_from_spec(spec, now), tags=tags)
-        self._upsert(db, account, keep_created=True)
+        self._upsert(db, account)
         return self._stored(account.key, db) or account
 
     def delete(self, db: sqlite3.Connection, account: Account) -> None:
@@ -221,13 +221,13 @@ class AccountRegistry:
         return replace(account, location=location, shared_plane=shared)
 
     @staticmethod
-    def _upsert(db: sqlite3.Connection, account: Account, *, keep_created: bool) -> None:
-        created = "accounts.created_at" if keep_created else "excluded.created_at"
+    def _upsert(db: sqlite3.Connection, account: Account) -> None:
+        """Insert, or update an existing account's settings (its creation time stays)."""
         db.execute(
             "INSERT INTO accounts(key, subscription, resource_group, name, location, kind, sku, data, implicit, "
             "created_at, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET "
             "location = excluded.location, kind = excluded.kind, sku = excluded.sku, data = excluded.data, "
-            f"implicit = excluded.implicit, tags = excluded.tags, created_at = {created}",
+            "implicit = excluded.implicit, tags = excluded.tags",
             (
                 account.key,
                 account.subscription,
