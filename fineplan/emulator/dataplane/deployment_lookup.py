@@ -1,10 +1,11 @@
 """The data plane's view of ARM deployments: which model a deployment name serves, as Azure resolves it for
 inference and eval runs. The one place the data plane reads deployments.
 
-Accounts: today one data plane serves every ARM account of the emulator (they share its fine-tuned models), so
-`data_plane_account(req)` is None and a name is looked up across accounts: the first (oldest) Succeeded
-deployment of that name wins. When the data plane becomes per account, that function returns the request's
-account key (`sub/rg/account`, lower-cased, as ARM stores it) and the lookup is exact.
+Accounts (accounts.py): a data-plane request carries its account. An account with a data plane of its own (every
+declared account, and any created by ARM PUT) serves its own deployments only: `data_plane_account(req)` is its
+key (`sub/rg/account`, lower-cased, as ARM stores it) and the lookup is exact. In open mode the default account's
+data plane is shared by every account that sprang into being, so it is None there and a name is looked up across
+accounts: the first (oldest) Succeeded deployment of that name wins.
 
 A deployment that is not Succeeded (still creating, being deleted) is not served: Azure answers 404
 DeploymentNotFound for it as for an unknown name, with the message below (Azure's own).
@@ -41,7 +42,10 @@ def deployment_not_found() -> ApiError:
 
 def data_plane_account(req: Request) -> str | None:
     """The ARM account whose deployments this request's data plane serves; None: all of this emulator's."""
-    return None
+    account = req.account
+    if account is None or account.shared_plane:
+        return None
+    return account.key
 
 
 def find_deployment(service: DeploymentService, name: str, account: str | None) -> DeploymentTarget | None:

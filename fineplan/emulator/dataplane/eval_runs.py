@@ -102,7 +102,7 @@ class RunService:
         error: dict[str, Any] | None = None
         outcomes: list[ItemOutcome] = []
         try:
-            rows = self._rows(ds.get("source"))
+            rows = self._rows(ds.get("source"), req.data_account)
             sampler = self._sampler(req, ds) if ds["type"] == "completions" else None
             schema = eval_doc["data_source_config"]["schema"]["properties"]["item"]
             with GradingSession(python_timeout_s=self.core.config.python_grader_timeout_s) as session:
@@ -218,7 +218,7 @@ class RunService:
 
     # ------------------------------------------------------------------ building a run
 
-    def _rows(self, source: Any) -> list[tuple[Any, Any]]:
+    def _rows(self, source: Any, account: str) -> list[tuple[Any, Any]]:
         if not isinstance(source, dict):
             raise invalid("data_source.source must be an object with a type.", "data_source.source")
         kind = source.get("type")
@@ -234,7 +234,11 @@ class RunService:
             return [(r["item"], r.get("sample")) for r in content]
         if kind == "file_id":
             file_id = source.get("id")
-            row = self.core.store.read().execute("SELECT content FROM files WHERE id = ?", (file_id,)).fetchone()
+            row = (
+                self.core.store.read()
+                .execute("SELECT content FROM files WHERE id = ? AND account = ?", (file_id, account))
+                .fetchone()
+            )
             if row is None:
                 raise invalid(f"The file '{file_id}' could not be found.", "data_source.source.id")
             return _rows_of(bytes(row[0]), f"file {file_id}")

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS evals (
     id TEXT NOT NULL UNIQUE,
     created_at INTEGER NOT NULL,
     updated_at REAL NOT NULL,
-    doc BLOB NOT NULL
+    doc BLOB NOT NULL,
+    account TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS eval_runs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,3 +37,6 @@ CREATE INDEX IF NOT EXISTS eval_output_items_run ON eval_output_items(run_id, id
 
 def ensure_schema(store: Store) -> None:
     store.read().executescript(SCHEMA)
+    with store.write() as db:  # evals belong to one account's data plane (accounts.py); older tables lack it
+        if "account" not in {row[1] for row in db.execute("PRAGMA table_info(evals)")}:
+            db.execute("ALTER TABLE evals ADD COLUMN account TEXT NOT NULL DEFAULT ''")

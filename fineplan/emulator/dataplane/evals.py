@@ -65,14 +65,18 @@ class EvalService:
         }
         with self.core.store.write() as db:
             db.execute(
-                "INSERT INTO evals(id, created_at, updated_at, doc) VALUES (?, ?, ?, ?)",
-                (eval_id, int(now), now, dumps(doc)),
+                "INSERT INTO evals(id, created_at, updated_at, doc, account) VALUES (?, ?, ?, ?, ?)",
+                (eval_id, int(now), now, dumps(doc), req.data_account),
             )
         return json_response(200 if req.plane is Plane.DATA_V1 else 201, doc)
 
     def list_evals(self, req: Request) -> Response:
         require_preview_header(req)
-        rows = self.core.store.read().execute("SELECT doc, updated_at FROM evals ORDER BY seq").fetchall()
+        rows = (
+            self.core.store.read()
+            .execute("SELECT doc, updated_at FROM evals WHERE account = ? ORDER BY seq", (req.data_account,))
+            .fetchall()
+        )
         order_by = req.query.get("order_by") or "created_at"
         if order_by not in ("created_at", "updated_at"):
             raise invalid("order_by must be created_at or updated_at.", "order_by")
@@ -119,7 +123,7 @@ class EvalService:
     @staticmethod
     def load(db: sqlite3.Connection, req: Request) -> dict[str, Any]:
         eval_id = req.params["eval_id"]
-        row = db.execute("SELECT doc FROM evals WHERE id = ?", (eval_id,)).fetchone()
+        row = db.execute("SELECT doc FROM evals WHERE id = ? AND account = ?", (eval_id, req.data_account)).fetchone()
         if row is None:
             raise not_found("eval", eval_id, req.plane)
         doc: dict[str, Any] = loads(row[0])

@@ -86,13 +86,14 @@ class ModelService:
         self.core = core
         self.jobs = jobs
 
-    def all_models(self) -> list[dict[str, Any]]:
+    def all_models(self, account: str) -> list[dict[str, Any]]:
+        """Base models, then the fine-tuned models and checkpoints of one data plane (`account`)."""
         catalog = load_catalog()
         out = [base_model_doc(info, catalog.as_of) for info in catalog.models.values()]
-        self.jobs.progress.sync()
+        self.jobs.progress.sync(account)
         db = self.core.store.read()
         for job_id, raw in db.execute(
-            "SELECT id, doc FROM jobs WHERE fine_tuned_model IS NOT NULL ORDER BY seq"
+            "SELECT id, doc FROM jobs WHERE fine_tuned_model IS NOT NULL AND account = ? ORDER BY seq", (account,)
         ).fetchall():
             job = loads(raw)
             finished = int(job.get("finished_at") or job.get("created_at") or 0)
@@ -111,11 +112,11 @@ class ModelService:
         return out
 
     def list_models(self, req: Request) -> Response:
-        return json_response(200, {"object": "list", "data": self.all_models()})
+        return json_response(200, {"object": "list", "data": self.all_models(req.data_account)})
 
     def get(self, req: Request) -> Response:
         model_id = req.params["model_id"]
-        for doc in self.all_models():
+        for doc in self.all_models(req.data_account):
             if doc["id"] == model_id:
                 return json_response(200, doc)
         raise not_found("model", model_id, req.plane)
