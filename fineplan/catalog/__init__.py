@@ -30,6 +30,7 @@ class ModelInfo:
     vision: bool
     foundry_only: bool
     requires_validation_for: tuple[str, ...]
+    format: str = "OpenAI"  # ARM properties.model.format: the publisher's format (see models.yaml)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,7 @@ def load_catalog() -> Catalog:
             vision=bool(m.get("vision", False)),
             foundry_only=bool(m.get("foundry_only", False)),
             requires_validation_for=tuple(m.get("requires_validation_for", ())),
+            format=str(m.get("format", "OpenAI")),
         )
         for name, m in raw["models"].items()
     }

@@ -1,7 +1,9 @@
 """`fineplan [-C DIR] emulator serve`: run the local Foundry emulator in the foreground.
 
 Without --data-dir it serves the project's embedded `local` data (DIR/.fineplan/emulator), so what the local target
-holds can be inspected with the SDKs or curl. The first line printed is `fineplan emulator listening on URL`.
+holds can be inspected with the SDKs or curl. The first line printed is `fineplan emulator listening on URL` (then
+the CA file with --tls); the next ones name each account served: subscription, resource group, location and
+data-plane URL, which ARM URLs and `CognitiveServicesManagementClient(subscription_id=...)` need.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"fineplan emulator listening on {server.url}", flush=True)
     if server.ca_path is not None:
         print(f"CA certificate: {server.ca_path}", flush=True)
+    for line in server.describe_accounts():  # the subscription, resource group and account ARM URLs need
+        print(line, flush=True)
     if args.host not in ("127.0.0.1", "::1", "localhost") and api_key is None:
         print("warning: serving beyond loopback without --api-key", file=sys.stderr)
     if threading.current_thread() is threading.main_thread():

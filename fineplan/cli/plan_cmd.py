@@ -42,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
     plan = result.plan
     write(render_plan(plan, args.format))
     if args.out:
+        from fineplan.fsutil import write_private
         from fineplan.render.plan_json import render_plan_json
 
-        Path(args.out).write_text(render_plan_json(plan), encoding="utf-8")
+        write_private(Path(args.out), render_plan_json(plan))  # 0600, like state
         if args.format == "human":
             write(
                 f"\nSaved the plan to: {args.out}\nTo perform exactly these actions, run: fineplan apply {args.out}\n"

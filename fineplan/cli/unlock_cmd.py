@@ -1,15 +1,16 @@
-"""`fineplan force-unlock LOCK_ID`: remove a state lock whose holder cannot release it."""
+"""`fineplan force-unlock LOCK_ID`: remove a state lock whose holder cannot release it.
+
+A holder that is still running on this host is not stuck: force-unlock refuses to break its lock, saying so on
+stderr whether or not there is a terminal, unless `--break-live-lock` is given too (then it warns and goes on)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import sys
 from pathlib import Path
 
 from fineplan.diagnostics import Diagnostic
-from fineplan.errors import ConfigError, DiagnosticsError, StateError
+from fineplan.errors import ConfigError, DiagnosticsError, LockError, StateError
 from fineplan.state.backend import LockInfo
 
 
@@ -26,19 +27,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("lock_id", metavar="LOCK_ID", help="the ID of the lock to remove")
     p.add_argument("-t", "--target", help="the target whose state to unlock (default: default_target)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--break-live-lock",
+        action="store_true",
+        help="also break a lock whose holder is still running on this host (two runs may then write the state)",
+    )
     p.set_defaults(handler=run)
 
 
-def _holder_alive(holder: LockInfo) -> bool:
-    if holder.host != socket.gethostname() or holder.pid <= 0:
-        return False
-    try:
-        os.kill(holder.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _refuse_live_holder(holder: LockInfo, break_live: bool) -> None:
+    """A running holder is not stuck: refuse unless told twice; either way say so on stderr, terminal or not."""
+    if not holder.holder_alive():
+        return
+    running = (
+        f"process {holder.pid} on this host ({holder.host}) still holds the lock "
+        f"({holder.operation} since {holder.created})"
+    )
+    if not break_live:
+        raise LockError(
+            f"{running}: it is not stuck. Let it finish or stop it; to break the lock of a running process anyway, "
+            "add --break-live-lock"
+        )
+    print(f"Warning: {running}; breaking its lock as asked (--break-live-lock).", file=sys.stderr)
 
 
 def _confirmed(holder: LockInfo, force: bool) -> bool:
@@ -47,8 +57,6 @@ def _confirmed(holder: LockInfo, force: bool) -> bool:
     if not sys.stdin.isatty():
         raise ConfigError("force-unlock needs confirmation: run it in a terminal or pass --force")
     print(f"Lock Info:\n{holder.describe()}")
-    if _holder_alive(holder):
-        print(f"Warning: process {holder.pid} on this host is still running.")
     answer = input("Do you really want to force-unlock? Only 'yes' will be accepted: ")
     return answer.strip() == "yes"
 
@@ -72,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise StateError(f"state {backend.location} is not locked")
     if holder.id != args.lock_id:
         raise StateError(f"lock ID {args.lock_id!r} does not match the holder's ({holder.id or 'unreadable'})")
+    _refuse_live_holder(holder, args.break_live_lock)
     if not _confirmed(holder, args.force):
         print("force-unlock cancelled.", file=sys.stderr)
         return 1

@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +21,24 @@ from fineplan.datasets import codes as C
 from fineplan.datasets.findings import KEEP
 from fineplan.datasets.scan import iter_lines
 from fineplan.diagnostics import Diagnostic, Location
+from fineplan.graders.formula import FUNCTION_NAMES as FUNCTIONS
+from fineplan.graders.formula import problems as calculate_output_problems
+from fineplan.graders.similarity import METRIC_NAMES as METRICS
+from fineplan.graders.string_check import OPERATIONS
+from fineplan.graders.templates import MISSING as _MISSING
+from fineplan.graders.templates import TEMPLATE, resolve
+from fineplan.graders.templates import references as _templates
 
-TEMPLATE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-OPERATIONS = ("eq", "ne", "like", "ilike")
-METRICS = (
-    "fuzzy_match",
-    "bleu",
-    "gleu",
-    "meteor",
-    "cosine",
-    "rouge_1",
-    "rouge_2",
-    "rouge_3",
-    "rouge_4",
-    "rouge_5",
-    "rouge_l",
-)
-FUNCTIONS = frozenset({"min", "max", "abs", "floor", "ceil", "exp", "sqrt", "log"})
+__all__ = [
+    "FUNCTIONS",
+    "METRICS",
+    "OPERATIONS",
+    "TEMPLATE",
+    "calculate_output_problems",
+    "check_grader",
+    "json_schema_of",
+    "resolve",
+]
 SAMPLE_FIELDS = frozenset({"output_text", "output_json", "output_tools", "output_audio", "choices"})
 MAX_PYTHON_BYTES = 256 * 1024
 _COMMON = {"type", "name", "pass_threshold"}
@@ -89,17 +88,6 @@ def check_grader(
 
 
 # ---------------------------------------------------------------- shapes
-
-
-def _templates(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield from (m.group(1) for m in TEMPLATE.finditer(value))
-    elif isinstance(value, list):
-        for v in value:
-            yield from _templates(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _templates(v)
 
 
 def _is_str(g: dict[str, Any], key: str) -> bool:
@@ -221,52 +209,6 @@ def _check_python(source: Any, where: str, out: _Out) -> None:
     out.add(C.GRADER_PYTHON, f"{where}: source must define a top-level function grade(sample, item)")
 
 
-def calculate_output_problems(expr: str, keys: set[str]) -> list[str]:
-    """Problems of a multi grader's formula: unknown names, disallowed operators or functions."""
-    try:
-        tree = ast.parse(expr.strip(), mode="eval")
-    except SyntaxError as exc:
-        return [f"does not parse: {exc.msg}"]
-    problems: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expression | ast.Load):
-            continue
-        if isinstance(node, ast.BinOp):
-            if not isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div | ast.BitXor):
-                problems.append(f"operator {_op(node.op)} is not allowed (use + - * / ^)")
-        elif isinstance(node, ast.UnaryOp):
-            if not isinstance(node.op, ast.USub | ast.UAdd):
-                problems.append(f"operator {_op(node.op)} is not allowed")
-        elif isinstance(node, ast.Call):
-            fn = node.func.id if isinstance(node.func, ast.Name) else None
-            if fn not in FUNCTIONS or node.keywords:
-                problems.append(f"function {ast.unparse(node.func)!r} is not allowed ({', '.join(sorted(FUNCTIONS))})")
-        elif isinstance(node, ast.Name):
-            if node.id not in keys and node.id not in FUNCTIONS:
-                problems.append(f"{node.id!r} is not one of this grader's keys ({', '.join(sorted(keys))})")
-        elif isinstance(node, ast.Constant):
-            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
-                problems.append(f"constant {node.value!r} is not a number")
-        elif not isinstance(node, ast.operator | ast.unaryop):
-            problems.append(f"{type(node).__name__.lower()} expressions are not allowed")
-    return list(dict.fromkeys(problems))
-
-
-def _op(op: ast.AST) -> str:
-    return {
-        ast.Pow: "**",
-        ast.Mod: "%",
-        ast.FloorDiv: "//",
-        ast.BitAnd: "&",
-        ast.BitOr: "|",
-        ast.LShift: "<<",
-        ast.RShift: ">>",
-        ast.MatMult: "@",
-        ast.Not: "not",
-        ast.Invert: "~",
-    }.get(type(op), type(op).__name__)
-
-
 # ---------------------------------------------------------------- sample.* and the response format
 
 
@@ -312,23 +254,6 @@ def _check_sample_ref(
 
 
 # ---------------------------------------------------------------- item.* against the rows
-
-
-_MISSING: Any = object()
-
-
-def resolve(row: Any, path: str) -> Any:
-    node = row
-    for part in path.split("."):
-        if isinstance(node, dict):
-            node = node.get(part, _MISSING)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _MISSING
-        if node is _MISSING:
-            return _MISSING
-    return node
 
 
 def _missing_items(paths: list[str], files: list[Path], location: Location) -> list[Diagnostic]:

@@ -1,5 +1,7 @@
 """The local Foundry emulator: Azure OpenAI's fine-tuning data plane and ARM CognitiveServices deployments on one
 root URL, persisted in SQLite, so the official `openai` and `azure-mgmt-cognitiveservices` SDKs work unchanged.
+It also serves chat completions on deployments, the models list and the Evals API, answered by deterministic
+emulated models (a test double, not a language model): see specs/emulator.md for the rules.
 
 - `embedded.EmbeddedEmulator`: in-process, on a free loopback port (the `local` target and the test double);
   `embedded.project_data_dir(root)` is where a project's local data lives.

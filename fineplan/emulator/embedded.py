@@ -7,18 +7,19 @@ one command, data under the project's `.fineplan/`.
 Speed: the `speed` argument, else FINEPLAN_EMULATOR_SPEED, else config.DEFAULT_SPEED (the quickstart's two
 jobs finish in well under a minute with visible progress). Faults: the `faults` argument, else
 FINEPLAN_EMULATOR_FAULTS (see faults.py for the syntax). `quota` overrides per-SKU account quota on top of the
-data dir's `emulator.yaml`; `clock` lets tests move time by hand.
+data dir's `emulator.yaml`; `accounts` declares the accounts to serve (instead of emulator.yaml's, see
+accounts.py); `clock` lets tests move time by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
 from fineplan.emulator.clock import Clock, system_clock
-from fineplan.emulator.config import EmulatorConfig, load_overrides, resolve_faults, resolve_speed
+from fineplan.emulator.config import AccountSpec, EmulatorConfig, load_overrides, resolve_faults, resolve_speed
 from fineplan.emulator.server import EmulatorServer
 
 PROJECT_DATA_SUBDIR = Path(".fineplan") / "emulator"
@@ -36,9 +37,13 @@ def build_config(
     faults: str | None = None,
     api_key: str | None = None,
     quota: Mapping[str, int] | None = None,
+    accounts: Sequence[AccountSpec] | None = None,
+    default_account: str | None = None,
 ) -> EmulatorConfig:
     config = load_overrides(EmulatorConfig(), data_dir)
     config = replace(config, speed=resolve_speed(speed), faults=resolve_faults(faults), api_key=api_key)
+    if accounts:
+        config = config.with_accounts(tuple(accounts), default_account)
     return config.with_quota(quota) if quota else config
 
 
@@ -52,12 +57,22 @@ class EmbeddedEmulator:
         api_key: str | None = None,
         tls: bool = False,
         quota: Mapping[str, int] | None = None,
+        accounts: Sequence[AccountSpec] | None = None,
+        default_account: str | None = None,
         clock: Clock = system_clock,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
-        self.config = build_config(self.data_dir, speed=speed, faults=faults, api_key=api_key, quota=quota)
+        self.config = build_config(
+            self.data_dir,
+            speed=speed,
+            faults=faults,
+            api_key=api_key,
+            quota=quota,
+            accounts=accounts,
+            default_account=default_account,
+        )
         self.tls = tls
         self._clock = clock
         self._host, self._port = host, port
@@ -82,7 +97,7 @@ class EmbeddedEmulator:
 
     def start(self) -> EmbeddedEmulator:
         if self._server is None:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._server = EmulatorServer(
                 self.data_dir, self.config, host=self._host, port=self._port, tls=self.tls, clock=self._clock
             ).start()

@@ -20,7 +20,10 @@ authentication; injected errors carry the plane's error shape.
 Operation names: create_file, list_files, get_file, delete_file, get_file_content, import_file, create_job,
 list_jobs, get_job, delete_job, cancel_job, pause_job, resume_job, list_events, list_checkpoints,
 list_deployments, get_deployment, put_deployment, patch_deployment, delete_deployment, get_operation_status,
-get_operation_result.
+get_operation_result, create_chat_completion, list_models, get_model, create_eval, list_evals, get_eval,
+update_eval, delete_eval, create_eval_run, list_eval_runs, get_eval_run, cancel_eval_run, delete_eval_run,
+list_eval_output_items, get_eval_output_item, get_account, put_account, delete_account, list_accounts,
+list_all_accounts, list_account_models, list_location_models, list_deployment_skus (ARM).
 """
 
 from __future__ import annotations
@@ -56,6 +59,29 @@ OPERATIONS = frozenset(
         "delete_deployment",
         "get_operation_status",
         "get_operation_result",
+        "create_chat_completion",
+        "list_models",
+        "get_model",
+        "create_eval",
+        "list_evals",
+        "get_eval",
+        "update_eval",
+        "delete_eval",
+        "create_eval_run",
+        "list_eval_runs",
+        "get_eval_run",
+        "cancel_eval_run",
+        "delete_eval_run",
+        "list_eval_output_items",
+        "get_eval_output_item",
+        "get_account",
+        "put_account",
+        "delete_account",
+        "list_accounts",
+        "list_all_accounts",
+        "list_account_models",
+        "list_location_models",
+        "list_deployment_skus",
     }
 )
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from fineplan.emulator.accounts import Account
 
 
 class Plane(enum.Enum):
@@ -23,9 +26,14 @@ class Request:
     query: Mapping[str, str]
     headers: Mapping[str, str]  # lower-cased names
     body: bytes
-    root: str  # scheme://host:port as the client addressed us, for absolute URLs
+    # The base of absolute URLs in answers: scheme://host:port as the client addressed us, plus `/accounts/{name}`
+    # for a data-plane request to a named account's prefix.
+    root: str
     plane: Plane = Plane.DATA_DATED
     params: dict[str, str] = field(default_factory=dict)  # path parameters
+    # The account the request is for: data plane (the prefix's account, or the default one at the bare root) and
+    # ARM routes under accounts/{a}. `account.data` partitions files and jobs; `account.key` keys deployments.
+    account: Account | None = None
 
     def json(self) -> Any:
         from fineplan.emulator.apierror import ApiError
@@ -40,6 +48,11 @@ class Request:
     @property
     def api_version(self) -> str | None:
         return self.query.get("api-version")
+
+    @property
+    def data_account(self) -> str:
+        """The data-plane partition of this request ("" = the default account's)."""
+        return self.account.data if self.account is not None else ""
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""Identifiers shaped as Azure shapes them: `file-` / `ftjob-` / `ftevent-` + 32 hex, `ftckpt_` + 24 alphanumerics."""
+"""Identifiers shaped as Azure shapes them: `file-` / `ftjob-` / `ftevent-` + 32 hex, `ftckpt_` + 24 alphanumerics,
+`eval_` / `evalrun_` / `outputitem_` + 32 hex."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ def new_event_id() -> str:
 
 def new_checkpoint_id() -> str:
     return "ftckpt_" + "".join(secrets.choice(_ALNUM) for _ in range(24))
+
+
+def new_eval_id() -> str:
+    return f"eval_{_hex32()}"
+
+
+def new_eval_run_id() -> str:
+    return f"evalrun_{_hex32()}"
+
+
+def new_output_item_id() -> str:
+    return f"outputitem_{_hex32()}"
 
 
 def new_operation_id() -> str:

@@ -1,6 +1,7 @@
 """The URL map: one table of (method, path pattern, operation name, handler). Operation names are what scripted
-faults refer to. Data-plane paths accept both `/openai/...` (dated) and `/openai/v1/...`; ARM paths match
-case-insensitively, as ARM does."""
+faults refer to. Data-plane paths accept both `/openai/...` (dated) and `/openai/v1/...`, at the bare root (the
+default account) or under `/accounts/{name}` (that account's data plane; `split_account_prefix` strips it before
+routing, so data routes never see it); ARM paths match case-insensitively, as ARM does."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ _ACCOUNT = (
     r"/accounts/(?P<account>[^/]+)"
 )
 _LOCATION = r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.CognitiveServices/locations/(?P<location>[^/]+)"
+_RESOURCE_GROUP = r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.CognitiveServices"
+_SUBSCRIPTION = r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.CognitiveServices"
+_ACCOUNT_PREFIX = re.compile(r"^/accounts/(?P<name>[^/]+)(?P<rest>/openai(?:/.*)?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +38,32 @@ def data_route(method: str, path: str, op: str, handler: Handler, *, dated_only:
     return Route(method, re.compile(_DATA + path + "$"), op, handler, dated_only)
 
 
+def v1_route(method: str, path: str, op: str, handler: Handler) -> Route:
+    """A route Azure serves in the v1 style only (e.g. `/openai/v1/chat/completions`, whose dated form is per
+    deployment)."""
+    return Route(method, re.compile(r"^/openai/v1" + path + "$"), op, handler)
+
+
 def arm_route(method: str, path: str, op: str, handler: Handler, *, base: str = _ACCOUNT) -> Route:
     return Route(method, re.compile(base + path + "$", re.IGNORECASE), op, handler)
 
 
 def location_route(method: str, path: str, op: str, handler: Handler) -> Route:
     return arm_route(method, path, op, handler, base=_LOCATION)
+
+
+def resource_group_route(method: str, path: str, op: str, handler: Handler) -> Route:
+    return arm_route(method, path, op, handler, base=_RESOURCE_GROUP)
+
+
+def subscription_route(method: str, path: str, op: str, handler: Handler) -> Route:
+    return arm_route(method, path, op, handler, base=_SUBSCRIPTION)
+
+
+def split_account_prefix(path: str) -> tuple[str | None, str]:
+    """`/accounts/dev/openai/files` → ("dev", "/openai/files"); any other path → (None, path)."""
+    m = _ACCOUNT_PREFIX.match(path)
+    return (m.group("name"), m.group("rest")) if m else (None, path)
 
 
 def classify(path: str) -> Plane | None:

@@ -152,6 +152,22 @@ class EmulatorServer:
     def port(self) -> int:
         return int(self._httpd.server_address[1])
 
+    def describe_accounts(self) -> list[str]:
+        """What ARM URLs and data-plane clients need, one line per account served (the default first)."""
+        registry = self.emulator.accounts
+        default = registry.default
+        lines = []
+        for account in [default, *(a for a in registry.all() if a.key != default.key and not a.implicit)]:
+            endpoint = f"{self.url}/" if account.key == default.key else f"{self.url}/accounts/{account.name}/"
+            role = "default account" if account.key == default.key else "account"
+            lines.append(
+                f"{role} {account.name}: subscription {account.subscription}, resource group "
+                f"{account.resource_group}, location {account.location}, data plane {endpoint}"
+            )
+        if not registry.declared_mode:
+            lines.append("other accounts spring into being on first use and share the default account's data plane")
+        return lines
+
     def start(self) -> EmulatorServer:
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fineplan-emulator", daemon=True

@@ -3,11 +3,16 @@
 Each server thread gets its own connection. Writers take `BEGIN IMMEDIATE`, so the read-modify-write steps of the
 lazy simulation never interleave, even across processes sharing a data dir (an embedded run and
 `fineplan emulator serve`). Objects are stored as JSON documents beside the few columns queries need.
+
+Files and jobs carry the `account` (data-plane partition, see accounts.py) they belong to; databases from before
+accounts had data planes are migrated in place (their rows belong to the default account). The database and its
+WAL/shm files are private to the user (0600), like state: they hold uploaded training data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -18,7 +23,8 @@ from typing import Any
 import orjson
 
 DB_FILE = "emulator.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+PRIVATE = 0o600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,6 +95,23 @@ CREATE TABLE IF NOT EXISTS operations (
 CREATE INDEX IF NOT EXISTS operations_account ON operations(account, status);
 """
 
+# Columns added after version 1, created by ALTER TABLE on old and new databases alike (one code path).
+_ADDED_COLUMNS = (
+    ("files", "account", "TEXT NOT NULL DEFAULT ''"),
+    ("jobs", "account", "TEXT NOT NULL DEFAULT ''"),
+    ("accounts", "location", "TEXT NOT NULL DEFAULT ''"),
+    ("accounts", "kind", "TEXT NOT NULL DEFAULT 'AIServices'"),
+    ("accounts", "sku", "TEXT NOT NULL DEFAULT 'S0'"),
+    ("accounts", "data", "TEXT NOT NULL DEFAULT ''"),
+    ("accounts", "implicit", "INTEGER NOT NULL DEFAULT 1"),
+    ("accounts", "tags", "BLOB"),
+)
+_ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS files_account ON files(account, seq);
+CREATE INDEX IF NOT EXISTS jobs_account ON jobs(account, active);
+CREATE INDEX IF NOT EXISTS accounts_name ON accounts(name COLLATE NOCASE);
+"""
+
 
 def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
@@ -102,15 +125,20 @@ class Store:
     """Owns the database file; hands each thread its own connection."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = data_dir / DB_FILE
+        _make_private(self.path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
         conn = self._connect()
         conn.executescript(_SCHEMA)  # idempotent DDL, each statement atomic
-        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        with self.write() as db:
+            _migrate(db)
+        for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode; older data dirs may differ
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(self.path.with_name(self.path.name + suffix), PRIVATE)
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -169,3 +197,28 @@ class Store:
         for conn in conns:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it (SQLite copies its mode to the WAL and shm files)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE)
+    try:
+        os.fchmod(fd, PRIVATE)
+    finally:
+        os.close(fd)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add what later versions need, inside the caller's write transaction (two processes may open one data dir
+    at once: the second finds the columns already there)."""
+    for table, column, decl in _ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    for statement in filter(None, (s.strip() for s in _ADDED_INDEXES.split(";"))):
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = "
+        "excluded.value",
+        (str(SCHEMA_VERSION),),
+    )

@@ -2,6 +2,11 @@
 embedded emulator (or at a running one named by FINEPLAN_EMULATOR_URL, whose key, if it was started with one, is
 read from FINEPLAN_EMULATOR_API_KEY), with a fixed key and a stub credential.
 
+An emulator in open mode serves every account from one root (they share a data plane); one that declares its
+accounts (emulator.yaml) gives each its own, so the provider then knows those accounts' resource groups and finds
+their endpoints through ARM (`properties.endpoint`), exactly as on Azure. Declared accounts in another
+subscription than the target's are not reachable yet (one ARM client per target).
+
     with open_provider(root, "local", target) as handle:
         handle.provider.list_jobs()
 """
@@ -9,12 +14,19 @@ read from FINEPLAN_EMULATOR_API_KEY), with a fixed key and a stub credential.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from fineplan.providers.azure.connection import Connection, Tuning
-from fineplan.providers.azure.credentials import StaticTokenCredential
+from fineplan.providers.azure.credentials import (
+    EntraCredential,
+    StaticTokenCredential,
+    api_key_from_env,
+    require_safe_transport,
+    token_from_env,
+)
 from fineplan.providers.azure.provider import AzureProvider
 from fineplan.spec.models import AzureTarget, LocalTarget
 
@@ -27,18 +39,28 @@ LOCAL_API_KEY = "fineplan-local"  # not a secret: the emulator is this machine's
 
 
 def local_provider(
-    url: str, target: LocalTarget, *, api_key: str = LOCAL_API_KEY, tuning: Tuning | None = None
+    url: str,
+    target: LocalTarget,
+    *,
+    api_key: str = LOCAL_API_KEY,
+    tuning: Tuning | None = None,
+    accounts: Mapping[str, str] | None = None,
+    data_endpoint: str | None = None,
 ) -> AzureProvider:
-    """The Azure provider pointed at an emulator root serving both planes; every account lives there. The key
-    doubles as the ARM bearer token, which is what an emulator started with `--api-key` checks."""
+    """The Azure provider pointed at an emulator root serving both planes. Without `accounts` (an emulator in open
+    mode) every account lives there; with them (declared account -> resource group) those are the target's other
+    accounts, each with its own endpoint. The key doubles as the ARM bearer token, which is what an emulator
+    started with `--api-key` checks. `data_endpoint`: the target account's data plane, when it is not the
+    emulator's default account (served at the root)."""
     root = url.rstrip("/")
     connection = Connection(
-        endpoint=root,
+        endpoint=(data_endpoint or root).rstrip("/"),
         subscription_id=target.subscription_id,
         account=target.account,
         resource_group=target.resource_group,
         management_endpoint=root,
-        shared_root=True,
+        accounts=dict(accounts or {}),
+        shared_root=accounts is None,
     )
     return AzureProvider(
         connection,
@@ -48,13 +70,36 @@ def local_provider(
     )
 
 
+def azure_provider(target: AzureTarget, *, tuning: Tuning | None = None) -> tuple[AzureProvider, EntraCredential]:
+    """The provider of an azure target and the credential it uses (the caller closes it): the API key of
+    `api_key_env` for the data plane, the ARM token of `arm_token_env` for deployments, Entra ID for the rest.
+    Missing env vars fail here, at plan start; a missing Entra credential fails, in one short error, at the
+    first call that needs it (refresh reads ARM first thing)."""
+    connection = Connection.from_target(target)
+    require_safe_transport(connection.endpoint, "endpoint")
+    require_safe_transport(connection.management_endpoint, "management_endpoint")
+    api_key = api_key_from_env(target.api_key_env) if target.api_key_env else None
+    arm_token = token_from_env(target.arm_token_env) if target.arm_token_env else None
+    from fineplan.providers.azure.controlplane import management_scope
+
+    credential = EntraCredential(arm_token=arm_token, management_scope=management_scope(connection))
+    return AzureProvider(connection, api_key=api_key, credential=credential, tuning=tuning), credential
+
+
 class ProviderHandle:
     """Owns a provider and, for an embedded local target, the emulator behind it; closing stops both."""
 
-    def __init__(self, target_name: str, provider: AzureProvider, emulator: EmbeddedEmulator | None = None) -> None:
+    def __init__(
+        self,
+        target_name: str,
+        provider: AzureProvider,
+        emulator: EmbeddedEmulator | None = None,
+        credential: EntraCredential | None = None,
+    ) -> None:
         self.target_name = target_name
         self.provider = provider
         self.emulator = emulator
+        self._credential = credential
         self._closed = False
 
     @property
@@ -68,6 +113,8 @@ class ProviderHandle:
         try:
             self.provider.close()
         finally:
+            if self._credential is not None:
+                self._credential.close()  # DefaultAzureCredential holds HTTP sessions of its own
             if self.emulator is not None:
                 self.emulator.stop()
 
@@ -80,10 +127,32 @@ class ProviderHandle:
         self.close()
 
 
+def declared_accounts(emulator: EmbeddedEmulator, target: LocalTarget) -> dict[str, str] | None:
+    """The other accounts an emulator declares in the target's subscription (account -> resource group), or None
+    for an emulator in open mode."""
+    declared = emulator.config.accounts
+    if not declared:
+        return None
+    return {
+        a.name: a.resource_group
+        for a in declared
+        if a.name != target.account and a.subscription.lower() == target.subscription_id.lower()
+    }
+
+
+def account_endpoint(emulator: EmbeddedEmulator, account: str) -> str | None:
+    """The data-plane URL of a declared account that is not the emulator's default (None: the root serves it)."""
+    config = emulator.config
+    if not config.accounts or account.lower() == config.default_account.name.lower():
+        return None
+    return f"{emulator.url}/accounts/{account}"
+
+
 def open_provider(project_root: Path, target_name: str, target: LocalTarget | AzureTarget) -> ProviderHandle:
     """Start what the target needs and return a handle to use as a context manager."""
     if isinstance(target, AzureTarget):
-        return ProviderHandle(target_name, AzureProvider.from_target(target))
+        provider, credential = azure_provider(target)
+        return ProviderHandle(target_name, provider, credential=credential)
     if isinstance(target, LocalTarget):
         external = os.environ.get(EMULATOR_URL_ENV, "").strip()
         if external:
@@ -95,7 +164,13 @@ def open_provider(project_root: Path, target_name: str, target: LocalTarget | Az
         emulator = EmbeddedEmulator(project_data_dir(project_root), speed=target.speed, api_key=LOCAL_API_KEY)
         emulator.start()
         try:
-            return ProviderHandle(target_name, local_provider(emulator.url, target), emulator)
+            provider = local_provider(
+                emulator.url,
+                target,
+                accounts=declared_accounts(emulator, target),
+                data_endpoint=account_endpoint(emulator, target.account),
+            )
+            return ProviderHandle(target_name, provider, emulator)
         except BaseException:
             emulator.stop()
             raise

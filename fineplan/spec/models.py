@@ -225,6 +225,11 @@ class AzureTarget(Strict):
     account: str
     endpoint: str = Field(description="https://<account>.openai.azure.com or a Foundry endpoint.")
     api_key_env: str | None = Field(None, description="Name of an env var holding an API key (never the key).")
+    arm_token_env: str | None = Field(
+        None,
+        description="Name of an env var holding an ARM bearer token (never the token), used for deployments "
+        "instead of DefaultAzureCredential.",
+    )
     api_version: str = "2025-04-01-preview"
     management_endpoint: str = "https://management.azure.com"
     accounts: dict[str, str] = Field(

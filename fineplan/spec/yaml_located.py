@@ -1,7 +1,8 @@
 """Safe YAML → plain Python with a position for every node, so diagnostics can point at file:line:column.
 
 We compose nodes with PyYAML's SafeLoader and convert them ourselves: that lets us report duplicate keys,
-refuse recursive aliases and stop alias bombs (a node budget counts expanded nodes), which `safe_load` cannot.
+refuse recursive aliases, stop alias bombs (a node budget counts expanded nodes) and refuse absurd nesting (a
+depth limit), which `safe_load` cannot.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from fineplan.diagnostics import Diagnostic, Location, Severity
 
 # A generous ceiling: real specs have hundreds of nodes; "billion laughs" style documents have billions.
 MAX_NODES = 200_000
+# Specs nest a dozen levels at most. The limit sits far below libyaml's own (1,000 levels, a scanner error) and
+# below the depth at which the pure-Python composer, which recurses, would exhaust Python's stack.
+MAX_DEPTH = 100
 
 Path_ = tuple[str | int, ...]
 
@@ -45,6 +49,18 @@ class LocatedDocument:
 
 class _TooLarge(Exception):
     pass
+
+
+class _TooDeep(Exception):
+    """Nesting deeper than MAX_DEPTH, found at `mark` (the first node that is too deep)."""
+
+    def __init__(self, mark: yaml.Mark | None) -> None:
+        super().__init__()
+        self.mark = mark
+
+
+# libyaml's scanner refuses 1,000 nested levels with this problem text (a ScannerError, not a depth error).
+_LIBYAML_DEPTH_PROBLEM = "exceeded maximum nesting depth"
 
 
 def _loc(file: str, mark: yaml.Mark | None, end: yaml.Mark | None = None) -> Location:
@@ -141,37 +157,67 @@ def _expanded_size(root: yaml.Node) -> int:
     """How many nodes the document becomes once aliases are expanded (stops counting past MAX_NODES).
 
     Counted on the node graph, where each shared node is visited once, so an alias bomb is refused in
-    microseconds instead of being expanded up to the budget.
+    microseconds instead of being expanded up to the budget. Also measures the expanded depth: raises _TooDeep
+    past MAX_DEPTH levels (aliases included), before anything recurses that deep.
     """
     sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
     active: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        if isinstance(node, yaml.MappingNode):
+            return [n for pair in node.value for n in pair]
+        return []
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise _TooDeep(node.start_mark)
         if id(node) in sizes:
             return sizes[id(node)]
         if id(node) in active:  # a recursive alias: conversion reports it
             return 0
         active.add(id(node))
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            children: list[yaml.Node] = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        else:
-            children = []
-        for child in children:
-            total += size(child)
+        total, height = 1, 1
+        for child in children(node):
+            total += size(child, depth + 1)
+            height = max(height, 1 + heights.get(id(child), 0))
             if total > MAX_NODES:
                 break
         active.discard(id(node))
         sizes[id(node)] = total
+        heights[id(node)] = height
         return total
 
-    return size(root)
+    total = size(root, 1)
+    # Deeper than the recursion went only through aliases: a shared node, counted once, reused further down.
+    if total <= MAX_NODES and heights[id(root)] > MAX_DEPTH:
+        node = root
+        for _ in range(MAX_DEPTH):  # follow the deepest path down to the first node that is too deep
+            node = max(children(node), key=lambda c: heights.get(id(c), 0))
+        raise _TooDeep(node.start_mark)
+    return total
+
+
+class _PureSafeLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python SafeLoader with the depth limit: its composer recurses once per level."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # libyaml's composer is ~10x faster than the pure-Python one and keeps the same marks; fall back without it.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml composes in C (no Python recursion) up to its own 1,000-level limit; _expanded_size enforces ours.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", _PureSafeLoader)
 
 
 def load_documents(text: str, file: str) -> tuple[list[LocatedDocument], list[Diagnostic]]:
@@ -205,30 +251,46 @@ def load_documents(text: str, file: str) -> tuple[list[LocatedDocument], list[Di
                 )
                 continue
             docs.append(doc)
+    except _TooDeep as exc:  # stops the file, as libyaml's own depth error does: documents before it are kept
+        diags.append(_too_deep(_loc(file, exc.mark)))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        code = "FP101"
-        if isinstance(exc, yaml.constructor.ConstructorError):
-            code = "FP111" if "recursive alias" in problem else "FP115"
-        diags.append(
-            Diagnostic(
-                Severity.ERROR,
-                code,
-                _yaml_summary(code, problem),
-                (f"{exc.context}; " if exc.context else "") + problem,
-                _loc(file, mark),
-            )
-        )
+        diags.append(_marked_error(exc, file))
     except yaml.reader.ReaderError as exc:
         diags.append(_reader_error(exc, text, file))
     except yaml.YAMLError as exc:  # other unmarked errors
         diags.append(Diagnostic(Severity.ERROR, "FP101", "Invalid YAML", str(exc), Location(file)))
-    except RecursionError:
-        diags.append(Diagnostic(Severity.ERROR, "FP111", "YAML nesting is too deep", "", Location(file)))
+    except RecursionError:  # a last guard: the depth limit should always fire first
+        diags.append(_too_deep(Location(file)))
     finally:
         loader.dispose()
     return docs, diags
+
+
+def _marked_error(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "invalid YAML"
+    if problem == _LIBYAML_DEPTH_PROBLEM:
+        return _too_deep(_loc(file, mark))
+    code = "FP101"
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        code = "FP111" if "recursive alias" in problem else "FP115"
+    return Diagnostic(
+        Severity.ERROR,
+        code,
+        _yaml_summary(code, problem),
+        (f"{exc.context}; " if exc.context else "") + problem,
+        _loc(file, mark),
+    )
+
+
+def _too_deep(location: Location) -> Diagnostic:
+    return Diagnostic(
+        Severity.ERROR,
+        "FP111",
+        f"YAML nesting is deeper than {MAX_DEPTH} levels",
+        "Mappings and sequences nested (or aliased) this deep are not a spec; the file is not read further.",
+        location,
+    )
 
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> Diagnostic:

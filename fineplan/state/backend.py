@@ -72,6 +72,19 @@ class LockInfo:
         except TypeError:
             return None
 
+    def holder_alive(self) -> bool:
+        """True when the holder is a running process on this host (pid alive here). A holder on another host, or
+        one whose pid is gone, may be stuck; a live one is not, and breaking its lock lets two runs write."""
+        if self.host != socket.gethostname() or self.pid <= 0:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # alive, owned by another user
+        return True
+
     def describe(self) -> str:
         return (
             f"ID:        {self.id}\n"

@@ -19,36 +19,12 @@ import tempfile
 from pathlib import Path
 
 from fineplan.errors import LockError, StateError
+from fineplan.fsutil import atomic_write
+from fineplan.fsutil import fsync_dir as _fsync_dir
 from fineplan.state.backend import Backend, Lock, LockInfo, locked_error
 from fineplan.state.model import State
 
 _ACQUIRE_ATTEMPTS = 5
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`: a reader (or a crash) sees the old or the new bytes, never a mix."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with contextlib.suppress(FileNotFoundError):
-                os.fchmod(f.fileno(), path.stat().st_mode & 0o777)  # keep the mode the user gave the file
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def _read_info(fd: int) -> LockInfo | None:

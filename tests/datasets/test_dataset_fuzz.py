@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,14 @@ from fineplan.datasets.check import check_dataset
 from fineplan.datasets.formats import FORMATS
 from fineplan.datasets.quick import first_error
 from fineplan.datasets.scan import ScanConfig, scan_stream
+
+pytestmark = pytest.mark.slow  # fuzzing: hundreds of generated datasets per test
+
+
+def scaled(examples: int) -> int:
+    """`examples` under the default and CI hypothesis profiles (100 examples), ten times more under `long`."""
+    return max(1, examples * settings.default.max_examples // 100)
+
 
 KEYS = [
     "messages",
@@ -84,7 +93,7 @@ LINES = st.lists(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=LINES, fmt=st.sampled_from(FORMATS))
 def test_junk_never_crashes_the_scanner(lines: list[bytes], fmt: str) -> None:
     data = b"\n".join(lines)
@@ -97,7 +106,9 @@ def test_junk_never_crashes_the_scanner(lines: list[bytes], fmt: str) -> None:
 
 
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=scaled(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(lines=LINES, fmt=st.sampled_from(FORMATS))
 def test_junk_never_crashes_check_dataset(tmp_path: Path, lines: list[bytes], fmt: str) -> None:
@@ -116,7 +127,7 @@ SIMPLE_MESSAGE = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(msgs=st.lists(SIMPLE_MESSAGE, min_size=1, max_size=6))
 def test_fast_chat_path_equals_the_general_path(msgs: list[dict[str, Any]]) -> None:
     from fineplan.datasets.formats.chat import general_chat, simple_chat

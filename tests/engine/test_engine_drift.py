@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from engine_helpers import (
     ALL,
     DEPLOYMENT,
@@ -20,6 +21,8 @@ from engine_helpers import (
     load_state,
     state_path,
 )
+
+pytestmark = pytest.mark.slow  # end-to-end: the CLI against the emulator
 
 DAY = 24 * 3600.0
 

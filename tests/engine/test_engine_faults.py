@@ -12,6 +12,8 @@ from engine_helpers import ACCOUNT, ALL, JOBS, RESOURCE_GROUP, RunCli, StartEmul
 
 from fineplan.emulator.http_types import Request, Response
 
+pytestmark = pytest.mark.slow  # end-to-end: the CLI against a faulty emulator
+
 
 @pytest.mark.parametrize("seed", [7, 11])
 def test_apply_converges_with_ten_percent_faults(

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from engine_helpers import ALL, DEPLOYMENT, JOBS, Emu, RunCli, actions, append_row, changes_by_address, load_state
+
+pytestmark = pytest.mark.slow  # end-to-end: the CLI against the emulator
 
 
 def test_plan_apply_no_changes_retrain_ripple_and_destroy(project: Path, emu: Emu, cli: RunCli) -> None:

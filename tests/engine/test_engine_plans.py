@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from engine_helpers import ALL, DEPLOYMENT, JOBS, Emu, RunCli, actions, append_row, changes_by_address, edit, load_state
+
+pytestmark = pytest.mark.slow  # end-to-end: the CLI against the emulator
 
 
 def _plan_json(cli: RunCli, root: Path, *flags: str) -> dict:  # type: ignore[type-arg]

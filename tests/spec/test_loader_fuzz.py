@@ -24,7 +24,10 @@ from fineplan.render.github import render_github
 from fineplan.render.sarif import render_sarif
 from fineplan.spec.yaml_located import load_documents
 
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.slow  # fuzzing: hundreds of generated documents per test
+
+# As many examples as the hypothesis profile says (tests/conftest.py: 100, or 1,000 with HYPOTHESIS_PROFILE=long).
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 VALID_DOCS: list[dict[str, Any]] = [
     {

@@ -1,16 +1,43 @@
-"""The located YAML loader: positions, duplicate keys, merge keys, aliases, unsafe tags, reader errors."""
+"""The located YAML loader, with libyaml and pure-Python parsers: positions, duplicate keys, merge keys, aliases,
+unsafe tags, nesting depth, reader errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 import yaml
 
 from fineplan.diagnostics import Location
-from fineplan.spec.yaml_located import MAX_NODES, load_documents
+from fineplan.spec import yaml_located
+from fineplan.spec.yaml_located import MAX_DEPTH, MAX_NODES, load_documents
 
 
 def _codes(text: str) -> list[tuple[str, int, int]]:
     _, diags = load_documents(text, "f.yaml")
     return [(d.code, d.location.line, d.location.column) for d in diags if d.location]
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "pure-python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with each YAML parser: libyaml's composer (used when PyYAML has it) and the pure-Python one
+    (the fallback without libyaml), which must give the same data, positions and diagnostics."""
+    if request.param == "libyaml":
+        assert yaml.__with_libyaml__, "PyYAML was installed without libyaml (the wheels on PyPI have it)"
+        monkeypatch.setattr(yaml_located, "_LOADER", yaml.CSafeLoader)
+    else:
+        monkeypatch.setattr(yaml_located, "_LOADER", yaml_located._PureSafeLoader)
+    return str(request.param)
+
+
+def _flow(depth: int) -> str:
+    """A mapping holding depth - 1 nested flow sequences: `depth` levels in all."""
+    return "a: " + "[" * (depth - 1) + "]" * (depth - 1) + "\n"
+
+
+def _block(depth: int) -> str:
+    """depth - 1 nested block mappings ending in a scalar: `depth` levels in all."""
+    return "".join("  " * i + f"k{i}:\n" for i in range(depth - 1)) + "  " * (depth - 1) + "v\n"
 
 
 def test_values_and_keys_keep_their_positions() -> None:
@@ -68,8 +95,28 @@ def test_recursive_alias_is_refused() -> None:
     assert _codes("a: &a [1, *a]\n") == [("FP111", 1, 4)]
 
 
-def test_deep_nesting_is_a_diagnostic() -> None:
-    assert [c for c, _, _ in _codes("a: " + "[" * 5000 + "]" * 5000 + "\n")] == ["FP111"]
+@pytest.mark.parametrize("nest", [_flow, _block], ids=["flow", "block"])
+def test_nesting_up_to_the_limit_loads(nest: Callable[[int], str]) -> None:
+    docs, diags = load_documents(nest(MAX_DEPTH), "f.yaml")
+    assert diags == [] and len(docs) == 1
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 999, 1000, 5000])  # libyaml's own limit is 1,000 levels
+def test_deep_nesting_is_fp111_with_either_parser(depth: int) -> None:
+    docs, diags = load_documents("ok: 1\n---\n" + _flow(depth) + "---\nnever: read\n", "f.yaml")
+    assert [d.data for d in docs] == [{"ok": 1}]  # documents before it are kept; the file is not read further
+    assert [(d.code, d.summary) for d in diags] == [("FP111", f"YAML nesting is deeper than {MAX_DEPTH} levels")]
+    assert diags[0].location.line == 3
+
+
+def test_deep_block_nesting_points_at_the_first_level_too_deep() -> None:
+    assert _codes(_block(MAX_DEPTH + 1)) == [("FP111", MAX_DEPTH, 2 * MAX_DEPTH - 1)]
+
+
+def test_nesting_made_deep_by_an_alias_is_fp111() -> None:
+    half = MAX_DEPTH // 2 + 10
+    text = "a: &a " + "[" * half + "]" * half + "\nb: " + "[" * half + "*a" + "]" * half + "\n"
+    assert [c for c, _, _ in _codes(text)] == ["FP111"]
 
 
 def test_python_tags_are_refused_as_unsafe() -> None:

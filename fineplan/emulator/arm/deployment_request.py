@@ -1,6 +1,7 @@
 """Validation of a deployment PUT/PATCH as Azure validates it: the model exists (a catalog base model, or a
-succeeded fine-tuned model or deployable checkpoint of this resource), the SKU is allowed for it, the capacity is
-well-formed. Quota and the fine-tuned deployment limit need the account's other deployments: see deployments.py.
+succeeded fine-tuned model or deployable checkpoint of this account, or of the account `source` names), its
+format is its publisher's, the SKU is allowed for it, the capacity is well-formed. Quota, region and the
+fine-tuned deployment limit need the account: see deployments.py and model_source.py.
 
 Error codes are the emulator's choice where Azure's exact code is not documented (DeploymentModelNotSupported,
 InvalidSku, InvalidCapacity, InvalidResourceProperties); InsufficientQuota and RequestConflict are Azure's.
@@ -9,12 +10,13 @@ InvalidSku, InvalidCapacity, InvalidResourceProperties); InsufficientQuota and R
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fineplan.catalog import Catalog, DeploymentType, ModelInfo
 from fineplan.emulator.apierror import ApiError
+from fineplan.emulator.arm.model_source import check_format, not_supported
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 VERSION_UPGRADE = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
@@ -49,7 +51,10 @@ def check_name(name: str) -> None:
         )
 
 
-def parse_deployment(body: Any, catalog: Catalog, deployable_base: Callable[[str], str | None]) -> DeploymentRequest:
+FineTunedBase = Callable[[Mapping[str, Any]], str | None]  # properties.model -> catalog base, or None
+
+
+def parse_deployment(body: Any, catalog: Catalog, fine_tuned_base: FineTunedBase) -> DeploymentRequest:
     if not isinstance(body, dict):
         raise bad("InvalidRequestContent", "The request content must be a JSON object.")
     sku = body.get("sku")
@@ -59,12 +64,11 @@ def parse_deployment(body: Any, catalog: Catalog, deployable_base: Callable[[str
     if not isinstance(props, dict) or not isinstance(props.get("model"), dict):
         raise bad("InvalidResourceProperties", "The deployment needs 'properties.model'.")
     model = dict(props["model"])
-    name, version = model.get("name"), model.get("version")
+    name = model.get("name")
     if not isinstance(name, str) or not name:
         raise bad("InvalidResourceProperties", "The deployment needs 'properties.model.name'.")
-    model.setdefault("format", "OpenAI")
-
-    base, info, fine_tuned = _resolve_model(name, version, catalog, deployable_base)
+    base, info, fine_tuned = _resolve_model(model, catalog, fine_tuned_base)
+    check_format(model, info.format)
     if fine_tuned:
         model.setdefault("version", "1")
     dtype = catalog.deployment_type_for_sku(sku["name"])
@@ -108,21 +112,18 @@ def parse_deployment(body: Any, catalog: Catalog, deployable_base: Callable[[str
 
 
 def _resolve_model(
-    name: str, version: Any, catalog: Catalog, deployable_base: Callable[[str], str | None]
+    model: dict[str, Any], catalog: Catalog, fine_tuned_base: FineTunedBase
 ) -> tuple[str, ModelInfo, bool]:
+    name, version = model["name"], model.get("version")
     if name in catalog.models:
         return name, catalog.models[name], False
     if isinstance(version, str) and f"{name}-{version}" in catalog.models:
         key = f"{name}-{version}"
         return key, catalog.models[key], False
-    base = deployable_base(name)
+    base = fine_tuned_base(model)
     if base is not None and base in catalog.models:
         return base, catalog.models[base], True
-    raise bad(
-        "DeploymentModelNotSupported",
-        f"The model '{name}' (version '{version}') is neither a catalog base model nor a succeeded fine-tuned model "
-        "of this resource.",
-    )
+    raise not_supported({"format": "OpenAI", "version": "1", **model})
 
 
 def _capacity(raw: Any, dtype: DeploymentType) -> int:

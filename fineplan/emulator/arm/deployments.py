@@ -2,7 +2,10 @@
 long-running operation taking simulated time (absolute `Azure-AsyncOperation` URL, `retry-after-ms`), a second
 write while one is in flight in the same account gets 409 RequestConflict, capacity counts against a per-SKU
 account quota (InsufficientQuota), at most 5 fine-tuned deployments per account, and Developer deployments vanish
-24 simulated hours after creation. Accounts spring into being on first use.
+24 simulated hours after creation. The account of a request (`Request.account`, see accounts.py) must exist;
+in open mode an implicit one springs into being on its first write, as before. Fine-tuned models deploy from
+their own account, or from another one named by `properties.model.source`, where the region allows the type
+(model_source.py).
 
 Completion is lazy, as for jobs: any request touching an account first settles its due operations and expiries.
 """
@@ -12,19 +15,20 @@ from __future__ import annotations
 import math
 import sqlite3
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fineplan.catalog import load_catalog
 from fineplan.emulator import ids
+from fineplan.emulator.accounts import PROVIDER, Account, AccountRegistry
 from fineplan.emulator.apierror import ApiError, not_found
+from fineplan.emulator.arm import model_listing
 from fineplan.emulator.arm.deployment_request import DeploymentRequest, check_name, parse_deployment
+from fineplan.emulator.arm.model_source import ModelLocator, check_region, not_supported
 from fineplan.emulator.core import Core
 from fineplan.emulator.http_types import Plane, Request, Response, empty_response, json_response
 from fineplan.emulator.store import dumps, loads
 
-PROVIDER = "Microsoft.CognitiveServices"
 IN_PROGRESS, SUCCEEDED = "InProgress", "Succeeded"
 
 
@@ -33,9 +37,10 @@ def _iso(ts: float) -> str:
 
 
 class DeploymentService:
-    def __init__(self, core: Core, deployable_base: Callable[[str], str | None]) -> None:
+    def __init__(self, core: Core, accounts: AccountRegistry, locator: ModelLocator) -> None:
         self.core = core
-        self.deployable_base = deployable_base
+        self.accounts = accounts
+        self.locator = locator
 
     # ------------------------------------------------------------------ handlers
 
@@ -71,10 +76,11 @@ class DeploymentService:
     def put(self, req: Request) -> Response:
         name = req.params["name"]
         check_name(name)
-        request = parse_deployment(req.json(), load_catalog(), self.deployable_base)
-        account = self._account_key(req)
+        target = _account(req)
+        request = self._parse(req.json(), target)
+        account = target.key
         with self.core.store.write() as db:
-            self._ensure_account(db, req, account)
+            self.accounts.persist(db, target, self.core.now())
             self._settle_in(db, account)
             self._refuse_if_busy(db, req, account)
             raw = self._doc(db, account, name)
@@ -105,7 +111,7 @@ class DeploymentService:
                 "properties": current["properties"],
                 "tags": body["tags"] if "tags" in body else current.get("tags"),
             }
-            request = parse_deployment(merged, load_catalog(), self.deployable_base)
+            request = self._parse(merged, _account(req))
             self._check_quota(db, account, name, request)
             now = self.core.now()
             doc = self._build_doc(req, name, request, now, current)
@@ -163,6 +169,10 @@ class DeploymentService:
 
     # ------------------------------------------------------------------ settling (lazy completion, expiry)
 
+    def settle(self, account: str) -> None:
+        """Complete an account's due operations and expiries (the data plane reads deployments too)."""
+        self._settle(account)
+
     def _settle(self, account: str) -> None:
         db = self.core.store.read()
         now = self.core.now()
@@ -203,19 +213,37 @@ class DeploymentService:
             (account, now, account, IN_PROGRESS),
         )
 
+    def list_skus(self, req: Request) -> Response:
+        """The SKUs the deployment could move to, with their capacity ranges (DeploymentSkuListResult)."""
+        account = _account(req)
+        self._settle(account.key)
+        raw = self._doc(self.core.store.read(), account.key, req.params["name"])
+        if raw is None:
+            raise not_found("deployment", req.params["name"], Plane.ARM)
+        doc = loads(raw)
+        request = self._parse({"sku": doc["sku"], "properties": {"model": doc["properties"]["model"]}}, account)
+        skus = model_listing.deployment_skus(request.base_model, request.fine_tuned, account.location, self.core)
+        return json_response(200, {"value": skus})
+
     # ------------------------------------------------------------------ helpers
+
+    def _parse(self, body: Any, target: Account) -> DeploymentRequest:
+        def fine_tuned_base(model: Any) -> str | None:
+            base = self.locator.fine_tuned_base(model, target)
+            if base is None:
+                hint = self.locator.where_it_lives(model, target)
+                raise not_supported({"format": "OpenAI", "version": "1", **model}, hint)
+            return base
+
+        request = parse_deployment(body, load_catalog(), fine_tuned_base)
+        if request.fine_tuned:
+            dtype = request.deployment_type.name
+            check_region(request.sku_name, dtype, request.base_model, request.model, target.location)
+        return request
 
     @staticmethod
     def _account_key(req: Request) -> str:
-        p = req.params
-        return f"{p['sub']}/{p['rg']}/{p['account']}".lower()
-
-    def _ensure_account(self, db: sqlite3.Connection, req: Request, account: str) -> None:
-        p = req.params
-        db.execute(
-            "INSERT OR IGNORE INTO accounts(key, subscription, resource_group, name, created_at) VALUES (?,?,?,?,?)",
-            (account, p["sub"], p["rg"], p["account"], self.core.now()),
-        )
+        return _account(req).key
 
     @staticmethod
     def _doc(db: sqlite3.Connection, account: str, name: str) -> bytes | None:
@@ -227,8 +255,7 @@ class DeploymentService:
             "SELECT deployment FROM operations WHERE account = ? AND status = ? LIMIT 1", (account, IN_PROGRESS)
         ).fetchone()
         if busy:
-            p = req.params
-            parent = f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{PROVIDER}/accounts/{p['account']}"
+            parent = _account(req).arm_id
             raise ApiError(
                 409,
                 "RequestConflict",
@@ -264,11 +291,9 @@ class DeploymentService:
     def _build_doc(
         self, req: Request, name: str, request: DeploymentRequest, now: float, current: dict[str, Any] | None
     ) -> dict[str, Any]:
-        p = req.params
         created_at = current["systemData"]["createdAt"] if current else _iso(now)
         doc: dict[str, Any] = {
-            "id": f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{PROVIDER}/accounts/"
-            f"{p['account']}/deployments/{name}",
+            "id": f"{_account(req).arm_id}/deployments/{name}",
             "name": name,
             "type": f"{PROVIDER}/accounts/deployments",
             "sku": {"name": request.sku_name, "capacity": request.capacity},
@@ -354,9 +379,8 @@ class DeploymentService:
         return op
 
     def _operation_headers(self, req: Request, op: dict[str, Any], *, with_location: bool = False) -> dict[str, str]:
-        base = (
-            f"{req.root}/subscriptions/{req.params['sub']}/providers/{PROVIDER}/locations/{self.core.config.location}"
-        )
+        account = _account(req)
+        base = f"{req.root}/subscriptions/{account.subscription}/providers/{PROVIDER}/locations/{account.location}"
         query = f"?api-version={req.api_version}"
         headers = {
             "Azure-AsyncOperation": f"{base}/operationStatuses/{op['id']}{query}",
@@ -389,3 +413,9 @@ class DeploymentService:
             self._settle(op["account"])
             op["status"] = SUCCEEDED
         return op
+
+
+def _account(req: Request) -> Account:
+    if req.account is None:  # the router resolves it for every route under accounts/{a}
+        raise RuntimeError("ARM deployment request without an account")
+    return req.account

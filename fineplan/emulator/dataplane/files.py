@@ -17,7 +17,10 @@ from fineplan.emulator.http_types import Plane, Request, Response, json_response
 from fineplan.emulator.multipart import parse_multipart
 from fineplan.emulator.store import dumps, loads
 
-PURPOSES = frozenset({"fine-tune", "fine-tune-results", "assistants", "batch", "evals", "vision", "user_data"})
+# What a client may upload (both specs: dated Purpose enum without its read-only *_output / *-results values, and
+# v1's AzureCreateFileRequestMultiPart). OpenAI's `vision` and `user_data` are not Azure purposes.
+UPLOAD_PURPOSES = ("fine-tune", "assistants", "batch", "evals")
+PURPOSES = frozenset({*UPLOAD_PURPOSES, "fine-tune-results", "assistants_output", "batch_output", "evals_output"})
 _EXPIRY_RANGE = (1_209_600, 2_592_000)  # seconds, per the dated spec
 
 
@@ -32,8 +35,11 @@ class FileService:
         if "file" not in parts:
             raise invalid("Missing required parameter: 'file'.", "file")
         purpose = parts["purpose"].text() if "purpose" in parts else ""
-        if purpose not in PURPOSES or purpose == "fine-tune-results":
-            raise invalid(f"Invalid value for 'purpose': {purpose!r}.", "purpose")
+        if purpose not in UPLOAD_PURPOSES:
+            raise invalid(
+                f"Invalid value for 'purpose': {purpose!r}; supported values are {', '.join(UPLOAD_PURPOSES)}.",
+                "purpose",
+            )
         upload = parts["file"]
         if len(upload.data) > load_catalog().limits["max_file_bytes"]:
             raise ApiError(413, "invalidPayload", "The file exceeds the 512 MB limit; use the Uploads API.", "file")
@@ -50,6 +56,7 @@ class FileService:
             processing_s=self.core.config.durations.file_processing,
             analysis=analysis,
             expires_at=expires_at,
+            account=req.data_account,
         )
         view = self._view(doc, now, now + self.core.real_seconds(self.core.config.durations.file_processing), None)
         if req.plane is Plane.DATA_V1:
@@ -65,8 +72,11 @@ class FileService:
             default_limit=self.core.config.data_list_max_limit,
             max_limit=self.core.config.data_list_max_limit,
             allow_order=True,
+            account=req.data_account,
         )
         cond, params = listing.where_after(page)
+        cond += " AND account = ?"
+        params = (*params, req.data_account)
         purpose = req.query.get("purpose")
         if purpose:
             cond += " AND purpose = ?"
@@ -86,14 +96,18 @@ class FileService:
     def delete(self, req: Request) -> Response:
         file_id = req.params["file_id"]
         with self.core.store.write() as db:
-            cur = db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+            cur = db.execute("DELETE FROM files WHERE id = ? AND account = ?", (file_id, req.data_account))
         if cur.rowcount == 0:
             raise not_found("file", file_id, req.plane)
         return json_response(200, {"id": file_id, "object": "file", "deleted": True})
 
     def content(self, req: Request) -> Response:
         file_id = req.params["file_id"]
-        row = self.core.store.read().execute("SELECT content FROM files WHERE id = ?", (file_id,)).fetchone()
+        row = (
+            self.core.store.read()
+            .execute("SELECT content FROM files WHERE id = ? AND account = ?", (file_id, req.data_account))
+            .fetchone()
+        )
         if row is None:
             raise not_found("file", file_id, req.plane)
         return Response(200, bytes(row[0]), {}, content_type="application/octet-stream")
@@ -123,6 +137,7 @@ class FileService:
         analysis: datacheck.FileAnalysis | None,
         expires_at: int | None = None,
         db: sqlite3.Connection | None = None,
+        account: str = "",
     ) -> dict[str, Any]:
         file_id = ids.new_file_id()
         doc: dict[str, Any] = {
@@ -138,8 +153,11 @@ class FileService:
         outcome = _outcome(analysis, content)
         ready_at = created + self.core.real_seconds(processing_s)
         outcome["running_at"] = created + self.core.real_seconds(processing_s / 2)
-        row = (file_id, int(created), purpose, ready_at, dumps(doc), dumps(outcome), content)
-        sql = "INSERT INTO files(id, created_at, purpose, ready_at, doc, outcome, content) VALUES (?,?,?,?,?,?,?)"
+        row = (file_id, account, int(created), purpose, ready_at, dumps(doc), dumps(outcome), content)
+        sql = (
+            "INSERT INTO files(id, account, created_at, purpose, ready_at, doc, outcome, content) "
+            "VALUES (?,?,?,?,?,?,?,?)"
+        )
         if db is not None:
             db.execute(sql, row)
         else:
@@ -147,9 +165,13 @@ class FileService:
                 wdb.execute(sql, row)
         return doc
 
-    def outcome(self, file_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """(doc, outcome) of a file, or None. The outcome holds the analysis jobs plan with."""
-        row = self.core.store.read().execute("SELECT doc, outcome FROM files WHERE id = ?", (file_id,)).fetchone()
+    def outcome(self, file_id: str, account: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(doc, outcome) of a file of this data plane, or None. The outcome holds the analysis jobs plan with."""
+        row = (
+            self.core.store.read()
+            .execute("SELECT doc, outcome FROM files WHERE id = ? AND account = ?", (file_id, account))
+            .fetchone()
+        )
         return None if row is None else (loads(row[0]), loads(row[1]))
 
     # ------------------------------------------------------------------ helpers
@@ -158,7 +180,9 @@ class FileService:
         file_id = req.params["file_id"]
         row = (
             self.core.store.read()
-            .execute("SELECT doc, ready_at, outcome FROM files WHERE id = ?", (file_id,))
+            .execute(
+                "SELECT doc, ready_at, outcome FROM files WHERE id = ? AND account = ?", (file_id, req.data_account)
+            )
             .fetchone()
         )
         if row is None:

@@ -21,20 +21,21 @@ class JobProgress:
         self.core = core
         self.files = files
 
-    def sync(self) -> None:
-        """Bring active jobs up to now (a cheap read when none is active)."""
-        if self.core.store.read().execute("SELECT 1 FROM jobs WHERE active = 1 LIMIT 1").fetchone() is None:
+    def sync(self, account: str) -> None:
+        """Bring the active jobs of one data plane up to now (a cheap read when none is active)."""
+        probe = "SELECT 1 FROM jobs WHERE active = 1 AND account = ? LIMIT 1"
+        if self.core.store.read().execute(probe, (account,)).fetchone() is None:
             return
         with self.core.store.write() as db:
-            self.sync_in(db)
+            self.sync_in(db, account)
 
-    def sync_in(self, db: sqlite3.Connection) -> None:
-        jobs = records.active(db)
+    def sync_in(self, db: sqlite3.Connection, account: str) -> None:
+        jobs = records.active(db, account)
         if not jobs:
             return
         now, speed = self.core.now(), self.core.config.speed
         jobs.sort(key=lambda j: (not j.state.holds_slot, j.seq))  # the slot holder moves first
-        slot_free = records.slot_free_at(db)
+        slot_free = records.slot_free_at(db, account)
         for job in jobs:
             if job.state.phase == PAUSED:
                 continue
@@ -43,7 +44,7 @@ class JobProgress:
             finish = estimated_finish(job.state, job.plan, speed) if job.state.phase == RUNNING else None
             job.doc["estimated_finish"] = None if finish is None else int(finish)
             records.save(db, job, is_active=job.state.phase != DONE)
-        records.set_slot_free_at(db, slot_free)
+        records.set_slot_free_at(db, slot_free, account)
 
     def _apply(self, db: sqlite3.Connection, job: JobRecord, effects: list[Effect]) -> None:
         for effect in effects:
@@ -77,6 +78,7 @@ class JobProgress:
             processing_s=0.0,
             analysis=None,
             db=db,
+            account=job.account,
         )
         records.insert_event(db, job.id, at, f"Completed results file: {results['id']}")
         records.insert_event(db, job.id, at, "Job succeeded.")

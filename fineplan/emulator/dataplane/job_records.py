@@ -1,5 +1,6 @@
 """How a job lives in the store: its document (what the API answers), its simulation state and plan, and the
-events and checkpoints it has produced. Plain functions over a connection inside the caller's transaction."""
+events and checkpoints it has produced. Plain functions over a connection inside the caller's transaction.
+Jobs belong to one data plane (`account`, see accounts.py); each data plane has its own training slot."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fineplan.emulator.store import dumps, loads
 
 CHECKPOINT_MARK = ":ckpt-step-"
 _SLOT_KEY = "training_slot_free_at"
-_COLUMNS = "seq, id, doc, sim"
+_COLUMNS = "seq, id, doc, sim, account"
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class JobRecord:
     plan: JobPlan
     base_model: str  # the catalog entry the job trains (the root of a chain of fine-tuned models)
     ft_name: str  # the fine-tuned model's name, published when the job succeeds
+    account: str = ""  # the data plane the job belongs to ("" = the default account's)
 
     def sim_json(self) -> bytes:
         return dumps(
@@ -40,18 +42,21 @@ class JobRecord:
 
 def insert(db: sqlite3.Connection, job: JobRecord) -> None:
     db.execute(
-        "INSERT INTO jobs(id, active, fine_tuned_model, doc, sim) VALUES (?, 1, NULL, ?, ?)",
-        (job.id, dumps(job.doc), job.sim_json()),
+        "INSERT INTO jobs(id, account, active, fine_tuned_model, doc, sim) VALUES (?, ?, 1, NULL, ?, ?)",
+        (job.id, job.account, dumps(job.doc), job.sim_json()),
     )
 
 
-def load(db: sqlite3.Connection, job_id: str) -> JobRecord | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+def load(db: sqlite3.Connection, job_id: str, account: str) -> JobRecord | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ? AND account = ?", (job_id, account)).fetchone()
     return None if row is None else _parse(row)
 
 
-def active(db: sqlite3.Connection) -> list[JobRecord]:
-    return [_parse(r) for r in db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE active = 1 ORDER BY seq").fetchall()]
+def active(db: sqlite3.Connection, account: str) -> list[JobRecord]:
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM jobs WHERE active = 1 AND account = ? ORDER BY seq", (account,)
+    ).fetchall()
+    return [_parse(r) for r in rows]
 
 
 def save(db: sqlite3.Connection, job: JobRecord, *, is_active: bool) -> None:
@@ -67,7 +72,7 @@ def delete(db: sqlite3.Connection, job_id: str) -> None:
 
 
 def _parse(row: tuple[Any, ...]) -> JobRecord:
-    seq, job_id, doc, sim = row
+    seq, job_id, doc, sim, account = row
     raw = loads(sim)
     return JobRecord(
         seq=int(seq),
@@ -77,6 +82,7 @@ def _parse(row: tuple[Any, ...]) -> JobRecord:
         plan=JobPlan.from_json(raw["plan"]),
         base_model=str(raw["base_model"]),
         ft_name=str(raw["ft_name"]),
+        account=str(account or ""),
     )
 
 
@@ -122,14 +128,18 @@ def insert_checkpoint(db: sqlite3.Connection, job: JobRecord, at: float, step: i
     )
 
 
-def slot_free_at(db: sqlite3.Connection) -> float:
+def _slot_key(account: str) -> str:
+    return f"{_SLOT_KEY}:{account}" if account else _SLOT_KEY  # the default account keeps the old key
+
+
+def slot_free_at(db: sqlite3.Connection, account: str) -> float:
     """Since when the resource's single training slot has been free (inf while a job holds it)."""
-    row = db.execute("SELECT value FROM meta WHERE key = ?", (_SLOT_KEY,)).fetchone()
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (_slot_key(account),)).fetchone()
     return float(row[0]) if row else 0.0
 
 
-def set_slot_free_at(db: sqlite3.Connection, at: float) -> None:
+def set_slot_free_at(db: sqlite3.Connection, at: float, account: str) -> None:
     db.execute(
         "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (_SLOT_KEY, repr(at)),
+        (_slot_key(account), repr(at)),
     )

@@ -3,6 +3,7 @@ to fail), and the document the API first answers with."""
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from typing import Any
 
@@ -13,8 +14,8 @@ from fineplan.emulator.dataplane.job_request import JobRequest
 from fineplan.emulator.simulation.plan import JobPlan, make_plan
 
 
-def check_limits(db: sqlite3.Connection, limits: dict[str, int]) -> None:
-    total = db.execute("SELECT count(*) FROM jobs").fetchone()[0]
+def check_limits(db: sqlite3.Connection, limits: dict[str, int], account: str) -> None:
+    total = db.execute("SELECT count(*) FROM jobs WHERE account = ?", (account,)).fetchone()[0]
     if total >= limits["jobs_per_resource"]:
         raise ApiError(
             400,
@@ -23,7 +24,8 @@ def check_limits(db: sqlite3.Connection, limits: dict[str, int]) -> None:
             "delete finished jobs first.",
         )
     queued = db.execute(
-        "SELECT count(*) FROM jobs WHERE active = 1 AND json_extract(doc, '$.status') = 'pending'"
+        "SELECT count(*) FROM jobs WHERE account = ? AND active = 1 AND json_extract(doc, '$.status') = 'pending'",
+        (account,),
     ).fetchone()[0]
     if queued >= limits["queued_jobs_per_resource"]:
         raise ApiError(
@@ -80,16 +82,29 @@ def file_error(outcome: dict[str, Any], expected: str, method: str, param: str) 
     return None
 
 
+# What a pending job reports under `method`: every core hyperparameter as requested, "auto" where none was given
+# (as OpenAI's API does), until the job starts and they resolve to the values it trains with.
+_REPORTED = {
+    "supervised": ("n_epochs", "batch_size", "learning_rate_multiplier"),
+    "dpo": ("n_epochs", "batch_size", "learning_rate_multiplier", "beta"),
+    "reinforcement": ("n_epochs", "batch_size", "learning_rate_multiplier", "compute_multiplier", "eval_interval",
+                      "eval_samples"),
+}  # fmt: skip
+
+
 def new_job_doc(job_id: str, request: JobRequest, seed: int, now: float) -> dict[str, Any]:
     hyper = request.hyperparameters
 
     def echoed(key: str) -> Any:
         value = hyper.get(key, "auto")
-        return -1 if value == "auto" else value  # Azure echoes -1 for "auto" until the job starts
+        return -1 if value == "auto" else value  # the deprecated top-level echo: Azure's -1 for "auto" (spec: int)
 
     top = {k: echoed(k) for k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
     if request.method_type == "dpo":
         top["beta"] = echoed("beta")
+    method = copy.deepcopy(request.method)
+    section = method.setdefault(request.method_type, {})
+    section["hyperparameters"] = {**{k: "auto" for k in _REPORTED[request.method_type]}, **hyper}
     return {
         "id": job_id,
         "object": "fine_tuning.job",
@@ -104,7 +119,7 @@ def new_job_doc(job_id: str, request: JobRequest, seed: int, now: float) -> dict
         "estimated_finish": None,
         "trained_tokens": None,
         "hyperparameters": top,
-        "method": request.method,
+        "method": method,
         "seed": seed,
         "suffix": request.suffix,
         "user_provided_suffix": request.suffix,

@@ -3,6 +3,9 @@
 Jobs advance lazily (job_progress, simulation.timeline): every request first brings the active jobs up to the
 present, in one write transaction, then answers. One training slot per resource (Azure: 1 running job at a
 time); the rest wait in `pending`. Limits per resource come from the catalog: 100 jobs, 20 queued.
+
+Every account has its own data plane (`Request.data_account`): its jobs, limits and training slot; a job of one
+account is invisible from another, and its fine-tuned model deploys elsewhere only with `source` (ARM).
 """
 
 from __future__ import annotations
@@ -40,16 +43,19 @@ class JobService:
     def create(self, req: Request) -> Response:
         body = req.json()
         catalog = load_catalog()
-        self.progress.sync()
-        request = parse_job_request(body, catalog, self.is_succeeded_model)
-        training = self._file_for_job(request.training_file, "training_file")
-        validation = self._file_for_job(request.validation_file, "validation_file") if request.validation_file else None
+        account = req.data_account
+        self.progress.sync(account)
+        request = parse_job_request(body, catalog, lambda model: self.is_succeeded_model(model, account))
+        training = self._file_for_job(request.training_file, "training_file", account)
+        validation = (
+            self._file_for_job(request.validation_file, "validation_file", account) if request.validation_file else None
+        )
         job_id = ids.new_job_id()
         seed = request.seed if request.seed is not None else int(ids.job_hex(job_id)[:8], 16) % MAX_SEED
         suffix = f"-{request.suffix}" if request.suffix else ""
         with self.core.store.write() as db:
-            self.progress.sync_in(db)
-            check_limits(db, catalog.limits)
+            self.progress.sync_in(db, account)
+            check_limits(db, catalog.limits, account)
             now = self.core.now()
             job = JobRecord(
                 seq=0,
@@ -59,6 +65,7 @@ class JobService:
                 plan=plan_job(request, seed, training, validation, self.core.config.durations),
                 base_model=request.base_model,
                 ft_name=f"{request.base_model}.ft-{ids.job_hex(job_id)}{suffix}",
+                account=account,
             )
             records.insert(db, job)
             records.insert_event(db, job_id, now, "Job enqueued. Waiting for jobs ahead to complete.")
@@ -67,8 +74,12 @@ class JobService:
         return json_response(201, job.doc, {"Location": f"{req.root}/openai/fine_tuning/jobs/{job_id}"})
 
     def list_jobs(self, req: Request) -> Response:
-        self.progress.sync()
-        rows = self.core.store.read().execute("SELECT doc FROM jobs ORDER BY seq DESC").fetchall()
+        self.progress.sync(req.data_account)
+        rows = (
+            self.core.store.read()
+            .execute("SELECT doc FROM jobs WHERE account = ? ORDER BY seq DESC", (req.data_account,))
+            .fetchall()
+        )
         docs = [loads(r[0]) for r in rows]  # at most 100 jobs per resource: filter and page in memory
         wanted = {
             k[len("metadata[") : -1]: v for k, v in req.query.items() if k.startswith("metadata[") and k[-1] == "]"
@@ -85,12 +96,12 @@ class JobService:
         return json_response(200, listing.list_body(docs[:limit], len(docs) > limit))
 
     def get(self, req: Request) -> Response:
-        self.progress.sync()
+        self.progress.sync(req.data_account)
         return json_response(200, self._load(self.core.store.read(), req).doc)
 
     def cancel(self, req: Request) -> Response:
         with self.core.store.write() as db:
-            self.progress.sync_in(db)
+            self.progress.sync_in(db, req.data_account)
             job = self._load(db, req)
             if job.state.phase == DONE:
                 raise ApiError(400, "unexpectedEntityState", f"The job is already {job.doc['status']}.", "job_id")
@@ -102,12 +113,12 @@ class JobService:
             records.insert_event(db, job.id, now, "Job cancelled.")
             records.save(db, job, is_active=False)
             if held:
-                self._free_slot(db, now)
+                self._free_slot(db, now, job.account)
         return json_response(200, job.doc)
 
     def pause(self, req: Request) -> Response:
         with self.core.store.write() as db:
-            self.progress.sync_in(db)
+            self.progress.sync_in(db, req.data_account)
             job = self._load(db, req)
             if job.state.phase != RUNNING or job.state.steps_done(job.plan) < 1:
                 raise ApiError(
@@ -121,12 +132,12 @@ class JobService:
             job.doc.update(status="paused", estimated_finish=None)
             records.insert_event(db, job.id, now, "Job paused.")
             records.save(db, job, is_active=True)
-            self._free_slot(db, now)
+            self._free_slot(db, now, job.account)
         return json_response(200, job.doc)
 
     def resume(self, req: Request) -> Response:
         with self.core.store.write() as db:
-            self.progress.sync_in(db)
+            self.progress.sync_in(db, req.data_account)
             job = self._load(db, req)
             if job.state.phase != PAUSED:
                 raise ApiError(
@@ -138,13 +149,13 @@ class JobService:
             job.state.phase, job.state.resumed, job.state.at = WAITING, True, self.core.now()
             job.doc["status"] = "resuming"
             records.save(db, job, is_active=True)
-            self.progress.sync_in(db)  # takes the slot at once if it is free
+            self.progress.sync_in(db, job.account)  # takes the slot at once if it is free
             job = self._load(db, req)
         return json_response(200, job.doc)
 
     def delete(self, req: Request) -> Response:
         with self.core.store.write() as db:
-            self.progress.sync_in(db)
+            self.progress.sync_in(db, req.data_account)
             job = self._load(db, req)
             if job.state.phase != DONE:
                 raise ApiError(409, "conflict", "Only jobs in a terminal state can be deleted; cancel it first.")
@@ -159,16 +170,23 @@ class JobService:
 
     # ------------------------------------------------------------------ used by job creation and ARM
 
-    def is_succeeded_model(self, name: str) -> bool:
-        row = self.core.store.read().execute("SELECT 1 FROM jobs WHERE fine_tuned_model = ?", (name,)).fetchone()
+    def is_succeeded_model(self, name: str, account: str) -> bool:
+        row = (
+            self.core.store.read()
+            .execute("SELECT 1 FROM jobs WHERE fine_tuned_model = ? AND account = ?", (name, account))
+            .fetchone()
+        )
         return row is not None
 
-    def deployable_base(self, name: str) -> str | None:
-        """The catalog base model behind a deployable fine-tuned model or checkpoint name, else None."""
-        self.progress.sync()
+    def deployable_base(self, name: str, account: str) -> str | None:
+        """The catalog base model behind a deployable fine-tuned model or checkpoint name of one data plane
+        (`account`, a data-plane partition), else None."""
+        self.progress.sync(account)
         db = self.core.store.read()
         model, mark, step = name.partition(CHECKPOINT_MARK)
-        row = db.execute("SELECT id, sim FROM jobs WHERE fine_tuned_model = ?", (model,)).fetchone()
+        row = db.execute(
+            "SELECT id, sim FROM jobs WHERE fine_tuned_model = ? AND account = ?", (model, account)
+        ).fetchone()
         if row is None:
             return None
         if mark:
@@ -182,13 +200,28 @@ class JobService:
 
     # ------------------------------------------------------------------ helpers
 
-    def _free_slot(self, db: sqlite3.Connection, at: float) -> None:
-        """A job let go of the training slot now: hand it to the next waiting job at this moment."""
-        records.set_slot_free_at(db, at)
-        self.progress.sync_in(db)
+    def fine_tuned_models(self, account: str) -> list[tuple[str, str]]:
+        """(fine-tuned model, catalog base model) of the succeeded jobs of one data plane, oldest first."""
+        self.progress.sync(account)
+        rows = self.core.store.read().execute(
+            "SELECT fine_tuned_model, sim FROM jobs WHERE account = ? AND fine_tuned_model IS NOT NULL ORDER BY seq",
+            (account,),
+        )
+        return [(str(name), str(loads(sim)["base_model"])) for name, sim in rows]
 
-    def _file_for_job(self, file_id: str, param: str) -> dict[str, Any]:
-        found = self.files.outcome(file_id)
+    def homes_of(self, name: str) -> list[str]:
+        """The data planes holding a succeeded fine-tuned model of this name (for a helpful deployment error)."""
+        model = name.partition(CHECKPOINT_MARK)[0]
+        rows = self.core.store.read().execute("SELECT account FROM jobs WHERE fine_tuned_model = ?", (model,))
+        return sorted({str(r[0]) for r in rows})
+
+    def _free_slot(self, db: sqlite3.Connection, at: float, account: str) -> None:
+        """A job let go of the training slot now: hand it to the next waiting job at this moment."""
+        records.set_slot_free_at(db, at, account)
+        self.progress.sync_in(db, account)
+
+    def _file_for_job(self, file_id: str, param: str, account: str) -> dict[str, Any]:
+        found = self.files.outcome(file_id, account)
         if found is None:
             raise invalid(f"The file '{file_id}' could not be found.", param)
         doc, outcome = found
@@ -198,13 +231,13 @@ class JobService:
 
     @staticmethod
     def _load(db: sqlite3.Connection, req: Request) -> JobRecord:
-        job = records.load(db, req.params["job_id"])
+        job = records.load(db, req.params["job_id"], req.data_account)
         if job is None:
             raise not_found("fine-tuning job", req.params["job_id"], req.plane)
         return job
 
     def _child_list(self, req: Request, table: str) -> Response:
-        self.progress.sync()
+        self.progress.sync(req.data_account)
         db = self.core.store.read()
         self._load(db, req)  # 404 for an unknown job
         page = listing.read_page(

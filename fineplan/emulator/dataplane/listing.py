@@ -25,7 +25,9 @@ def read_page(
     default_limit: int,
     max_limit: int,
     allow_order: bool = False,
+    account: str | None = None,
 ) -> Page:
+    """`account`: the cursor must name an item of this data plane (tables with an `account` column)."""
     raw_limit = query.get("limit")
     try:
         limit = default_limit if raw_limit in (None, "") else int(raw_limit)
@@ -39,7 +41,10 @@ def read_page(
     after_seq = None
     after = query.get("after")
     if after:
-        row = db.execute(f"SELECT seq FROM {table} WHERE id = ?", (after,)).fetchone()
+        if account is None:
+            row = db.execute(f"SELECT seq FROM {table} WHERE id = ?", (after,)).fetchone()
+        else:
+            row = db.execute(f"SELECT seq FROM {table} WHERE id = ? AND account = ?", (after, account)).fetchone()
         if row is None:
             raise ApiError(400, "invalidPayload", f"The cursor 'after={after}' does not name a known item.", "after")
         after_seq = int(row[0])

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fineplan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fineplan.spec.models import AzureTarget
 
 DEFAULT_API_VERSION = "2025-04-01-preview"
 DEFAULT_MANAGEMENT_ENDPOINT = "https://management.azure.com"
@@ -73,3 +77,15 @@ class Connection:
     @property
     def management_over_http(self) -> bool:
         return self.management_endpoint.startswith("http://")
+
+    @classmethod
+    def from_target(cls, target: AzureTarget) -> Connection:
+        return cls(
+            endpoint=target.endpoint,
+            subscription_id=target.subscription_id,
+            account=target.account,
+            resource_group=target.resource_group,
+            management_endpoint=target.management_endpoint,
+            api_version=target.api_version,
+            accounts=dict(target.accounts),
+        )

@@ -5,6 +5,11 @@ another one runs on the same account, so writes take a per-account lock inside t
 (from other processes) with backoff. azure-core retries single requests on 408/429/5xx; `with_backoff` also
 retries the whole write (request + long-running operation) when those persist, since PATCH is not retried by
 azure-core and a failed poll would otherwise lose the operation. SDK modules are imported inside functions.
+
+A deployment sends its model's publisher format (mapping.model_format). A fine-tuned model deployed into an
+account other than the target's default one names the default account as its `source`: the provider trains
+every job there (its data plane is the default account's), and Azure deploys a model from another account,
+region or subscription only with `properties.model.source` set to the account that holds it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from fineplan.errors import ProviderError
 from fineplan.providers.azure.backoff import with_backoff
 from fineplan.providers.azure.connection import DEFAULT_MANAGEMENT_ENDPOINT, MANAGEMENT_SCOPE, Connection, Tuning
 from fineplan.providers.azure.credentials import bearer_policy_over_http
-from fineplan.providers.azure.mapping import deployment_from_sdk, sku_for, version_upgrade_wire
+from fineplan.providers.azure.mapping import (
+    account_resource_id,
+    deployment_from_sdk,
+    is_fine_tuned_model,
+    model_format,
+    sku_for,
+    version_upgrade_wire,
+)
 from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
 from fineplan.providers.base import DeploymentRequest, RemoteDeployment
 
@@ -26,8 +38,6 @@ if TYPE_CHECKING:
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 T = TypeVar("T")
-
-MODEL_FORMAT = "OpenAI"
 
 
 def management_scope(connection: Connection) -> str:
@@ -110,10 +120,16 @@ class ControlPlane:
     def put_deployment(self, account: str, name: str, request: DeploymentRequest) -> RemoteDeployment:
         from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
 
+        model = DeploymentModel(
+            format=model_format(request.model_name),
+            name=request.model_name,
+            version=request.model_version,
+            source=self.model_source(account, request.model_name),
+        )
         body = Deployment(
             sku=Sku(name=sku_for(request.deployment_type), capacity=request.capacity),
             properties=DeploymentProperties(
-                model=DeploymentModel(format=MODEL_FORMAT, name=request.model_name, version=request.model_version),
+                model=model,
                 rai_policy_name=request.rai_policy,
                 version_upgrade_option=version_upgrade_wire(request.version_upgrade),
             ),
@@ -163,6 +179,16 @@ class ControlPlane:
                     raise
 
         self._write(account, f"deleting deployment {name} in account {account}", run)
+
+    # ------------------------------------------------------------ sources
+
+    def model_source(self, account: str, model_name: str) -> str | None:
+        """`properties.model.source` for deploying `model_name` into `account`: the default account's ARM id for a
+        fine-tuned model deployed elsewhere, else None (a base model, or the account that trained it)."""
+        if account == self._connection.account or not is_fine_tuned_model(model_name):
+            return None
+        conn = self._connection
+        return account_resource_id(conn.subscription_id, conn.resource_group, conn.account)
 
     # ------------------------------------------------------------ helpers
 

@@ -2,6 +2,10 @@
 
 The SDK retries 408/409/429/5xx and connection errors itself (`max_retries`, honouring `retry-after-ms`); what
 is left when it gives up becomes a ProviderError. The openai package is imported only in `build_client`.
+
+Jobs are read from the raw JSON bodies (`with_raw_response`), not through the SDK's typed FineTuningJob: its
+grader types do not cover every shape Azure accepts (a `multi` grader's map of graders), and dumping such a job
+made pydantic print serializer warnings on every plan. The raw body is also exactly what Azure sent.
 """
 
 from __future__ import annotations
@@ -61,6 +65,14 @@ def build_client(
 def _dump(obj: Any) -> dict[str, Any]:
     """An SDK model as a plain dict, keeping Azure's extra fields (trainingType, user_provided_suffix...)."""
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _body(raw: Any) -> dict[str, Any]:
+    """The JSON body of a `with_raw_response` call, as sent: no typed model is built or serialized."""
+    data = raw.http_response.json()
+    if not isinstance(data, dict):
+        raise ProviderError(f"unexpected answer from the service: {type(data).__name__}, not an object")
+    return data
 
 
 # Job metadata key holding the engine's journal op id (see fineplan.plan.refresh.META_OP).
@@ -157,13 +169,24 @@ class DataPlane:
 
     def list_jobs(self) -> list[RemoteJob]:
         def run() -> list[RemoteJob]:
-            return [job_from_wire(_dump(j)) for j in self._client.fine_tuning.jobs.list(limit=PAGE_SIZE)]
+            jobs: list[RemoteJob] = []
+            after: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {"limit": PAGE_SIZE} | ({"after": after} if after else {})
+                page = _body(self._client.fine_tuning.jobs.with_raw_response.list(**kwargs))
+                items = [d for d in page.get("data") or [] if isinstance(d, dict)]
+                jobs.extend(job_from_wire(d) for d in items)
+                if not page.get("has_more") or not items:
+                    return jobs
+                after = str(items[-1]["id"])
 
         return self._call("listing fine-tuning jobs", run)
 
     def get_job(self, job_id: str) -> RemoteJob | None:
-        obj = self._get_or_none(f"reading job {job_id}", lambda: self._client.fine_tuning.jobs.retrieve(job_id))
-        return job_from_wire(_dump(obj)) if obj is not None else None
+        body = self._get_or_none(
+            f"reading job {job_id}", lambda: _body(self._client.fine_tuning.jobs.with_raw_response.retrieve(job_id))
+        )
+        return job_from_wire(body) if body is not None else None
 
     def create_job(self, request: JobRequest) -> RemoteJob:
         extra: dict[str, Any] = {"trainingType": training_type_wire(request.training_type)}
@@ -189,8 +212,7 @@ class DataPlane:
                     if job.metadata.get(OP_ID_KEY) == op_id:
                         return job
             client = self._client.with_options(max_retries=0)
-            obj = client.fine_tuning.jobs.create(**kwargs, extra_body=extra)
-            return job_from_wire(_dump(obj))
+            return job_from_wire(_body(client.fine_tuning.jobs.with_raw_response.create(**kwargs, extra_body=extra)))
 
         def run_with_retries() -> RemoteJob:
             return with_backoff(
@@ -206,7 +228,8 @@ class DataPlane:
 
     def cancel_job(self, job_id: str) -> RemoteJob:
         return self._call(
-            f"cancelling job {job_id}", lambda: job_from_wire(_dump(self._client.fine_tuning.jobs.cancel(job_id)))
+            f"cancelling job {job_id}",
+            lambda: job_from_wire(_body(self._client.fine_tuning.jobs.with_raw_response.cancel(job_id))),
         )
 
     def delete_job(self, job_id: str) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from fineplan.catalog import load_catalog
+from fineplan.catalog import is_fine_tuned_name, load_catalog
 from fineplan.errors import ProviderError
 from fineplan.providers.base import JobEvent, JobMetrics, JobRequest, RemoteDeployment, RemoteFile, RemoteJob
 
@@ -22,6 +22,7 @@ VERSION_UPGRADE_WIRE = {
 _VERSION_UPGRADE_SPEC = {wire.lower(): spec for spec, wire in VERSION_UPGRADE_WIRE.items()}
 
 METHOD_WIRE = {"supervised", "dpo", "reinforcement"}
+DEFAULT_MODEL_FORMAT = "OpenAI"
 
 
 # ---------------------------------------------------------------- files
@@ -108,10 +109,8 @@ def _job_hyperparameters(d: Mapping[str, Any], method: Mapping[str, Any], method
             hyper = {k: v for k, v in inner.items() if k not in ("grader", "response_format")}
     if not hyper and isinstance(d.get("hyperparameters"), Mapping):
         hyper = d["hyperparameters"]  # the deprecated top-level echo
-    out = {str(k): v for k, v in hyper.items() if v is not None}
-    if out.get("n_epochs") == -1:  # Azure echoes auto epochs as -1
-        out["n_epochs"] = "auto"
-    return out
+    # Azure echoes "auto" as -1 (any hyperparameter, until the job starts): report what was asked for.
+    return {str(k): "auto" if v == -1 and not isinstance(v, bool) else v for k, v in hyper.items() if v is not None}
 
 
 def event_from_wire(d: Mapping[str, Any]) -> JobEvent:
@@ -142,6 +141,25 @@ def metrics_from_checkpoints(checkpoints: Iterable[Mapping[str, Any]]) -> JobMet
 
 
 # ---------------------------------------------------------------- deployments
+
+
+def model_format(model_name: str) -> str:
+    """ARM's `properties.model.format` for a model: its publisher's (OpenAI, "Mistral AI", Meta, ...). A fine-tuned
+    model or checkpoint (`{base}.ft-{hex}[-suffix][:ckpt-step-N]`) has its root base model's; unknown: OpenAI."""
+    info = load_catalog().model(model_name.split(":", 1)[0])
+    return info.format if info is not None else DEFAULT_MODEL_FORMAT
+
+
+def is_fine_tuned_model(model_name: str) -> bool:
+    return is_fine_tuned_name(model_name.split(":", 1)[0])
+
+
+def account_resource_id(subscription_id: str, resource_group: str, account: str) -> str:
+    """The ARM id of an account, as `properties.model.source` names the account a fine-tuned model lives in."""
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.CognitiveServices"
+        f"/accounts/{account}"
+    )
 
 
 def sku_for(deployment_type: str) -> str:

@@ -1,0 +1,118 @@
+"""The provider across accounts: deployments send their model's publisher format, a fine-tuned model deployed into
+another account names the account that trained it as `source`, and other accounts' endpoints are found through
+ARM, against an emulator that declares its accounts (each with its own data plane)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from provider_helpers import FAST, wait_for
+
+from fineplan.emulator.config import AccountSpec
+from fineplan.emulator.embedded import EmbeddedEmulator
+from fineplan.providers.azure import AzureProvider
+from fineplan.providers.azure.mapping import model_format
+from fineplan.providers.base import DeploymentRequest, JobRequest
+from fineplan.providers.factory import LOCAL_API_KEY, local_provider, open_provider
+from fineplan.spec.models import LocalTarget
+
+SUB = "33333333-3333-3333-3333-333333333333"
+DEV = AccountSpec("dev", SUB, "rg-dev", "swedencentral")
+PROD = AccountSpec("prod", SUB, "rg-prod", "eastus2")
+TARGET = LocalTarget(account="dev", subscription_id=SUB, resource_group="rg-dev")
+DEV_ID = f"/subscriptions/{SUB}/resourceGroups/rg-dev/providers/Microsoft.CognitiveServices/accounts/dev"
+
+
+@pytest.fixture
+def declared(tmp_path: Path) -> Iterator[tuple[EmbeddedEmulator, AzureProvider]]:
+    with EmbeddedEmulator(tmp_path / "emu", speed=FAST, api_key=LOCAL_API_KEY, accounts=[DEV, PROD]) as emu:
+        provider = local_provider(emu.url, TARGET, accounts={"prod": "rg-prod"})
+        try:
+            yield emu, provider
+        finally:
+            provider.close()
+
+
+def _train(provider: AzureProvider, samples: Path, model: str, training_type: str) -> str:
+    uploaded = provider.upload_file(samples / "sft-gsm8k" / "validation.jsonl", "train.jsonl")
+    provider.wait_file_processed(uploaded.id, timeout=30)
+    created = provider.create_job(
+        JobRequest(model=model, training_file=uploaded.id, method="supervised", training_type=training_type)
+    )
+    job = wait_for(lambda: provider.get_job(created.id))
+    assert job.status == "succeeded", job.error
+    assert job.fine_tuned_model is not None
+    return job.fine_tuned_model
+
+
+def _arm_model(emu: EmbeddedEmulator, account: AccountSpec, name: str) -> dict[str, object]:
+    import urllib.request
+
+    url = (
+        f"{emu.url}/subscriptions/{account.subscription}/resourceGroups/{account.resource_group}/providers/"
+        f"Microsoft.CognitiveServices/accounts/{account.name}/deployments/{name}?api-version=2025-09-01"
+    )
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {LOCAL_API_KEY}"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return dict(json.loads(resp.read())["properties"]["model"])
+
+
+def test_the_format_is_the_publishers_of_the_root_base_model() -> None:
+    assert model_format("gpt-4.1-mini-2025-04-14") == "OpenAI"
+    assert model_format("Ministral-3B.ft-0123456789abcdef0123456789abcdef-v1") == "Mistral AI"
+    assert model_format("Llama-3.3-70B-Instruct.ft-0123456789abcdef0123456789abcdef") == "Meta"
+    assert model_format("Qwen-32B.ft-0123456789abcdef0123456789abcdef") == "Alibaba"
+    assert model_format("gpt-oss-20b.ft-0123456789abcdef0123456789abcdef:ckpt-step-10") == "OpenAI-OSS"
+    assert model_format("some-future-model") == "OpenAI"
+
+
+def test_a_fine_tuned_model_deploys_into_another_account_with_its_source(
+    declared: tuple[EmbeddedEmulator, AzureProvider], samples: Path
+) -> None:
+    emu, provider = declared
+    model = _train(provider, samples, "gpt-4.1-mini-2025-04-14", "global")
+    request = DeploymentRequest(model_name=model, deployment_type="global_standard", capacity=10)
+    made = provider.put_deployment("prod", "promoted", request)
+    assert (made.account, made.provisioning_state) == ("prod", "Succeeded")
+    assert _arm_model(emu, PROD, "promoted")["source"] == DEV_ID
+    at_home = provider.put_deployment("dev", "candidate", request)
+    assert at_home.provisioning_state == "Succeeded"
+    assert "source" not in _arm_model(emu, DEV, "candidate")  # its own account needs none
+    assert provider.endpoint_for("prod") == f"{emu.url}/accounts/prod"  # found through ARM properties.endpoint
+    assert provider.endpoint_for("dev") == emu.url
+
+
+def test_an_open_model_deploys_with_its_publishers_format(
+    declared: tuple[EmbeddedEmulator, AzureProvider], samples: Path
+) -> None:
+    emu, provider = declared
+    model = _train(provider, samples, "Ministral-3B", "global")
+    made = provider.put_deployment(
+        "dev", "mini", DeploymentRequest(model_name=model, deployment_type="global_standard", capacity=10)
+    )
+    assert made.provisioning_state == "Succeeded"
+    assert _arm_model(emu, DEV, "mini")["format"] == "Mistral AI"
+
+
+def test_the_local_target_follows_an_emulator_that_declares_its_accounts(tmp_path: Path) -> None:
+    data_dir = tmp_path / ".fineplan" / "emulator"
+    data_dir.mkdir(parents=True)
+    (data_dir / "emulator.yaml").write_text(
+        "accounts:\n"
+        f"  - {{name: dev, subscription: {SUB}, resource_group: rg-dev, location: swedencentral}}\n"
+        f"  - {{name: prod, subscription: {SUB}, resource_group: rg-prod, location: eastus2}}\n"
+        "  - {name: elsewhere, subscription: 44444444-4444-4444-4444-444444444444, resource_group: rg-x}\n"
+        "default_account: prod\n",
+        encoding="utf-8",
+    )
+    with open_provider(tmp_path, "local", TARGET) as handle:
+        connection = handle.provider.connection
+        assert handle.emulator is not None
+        assert connection.endpoint == f"{handle.emulator.url}/accounts/dev"  # dev is not the emulator's default
+        assert dict(connection.accounts) == {"prod": "rg-prod"}  # another subscription is out of reach
+        assert connection.resource_group_for("prod") == "rg-prod"
+        assert handle.provider.list_files() == []
+        assert handle.provider.list_deployments("prod") == []
