@@ -1,7 +1,7 @@
 """Lint scale benchmark: `fineplan lint` time against the number of documents, beside the time PyYAML's C loader
 takes just to parse the same spec file, measured in the same run.
 
-    python benchmarks/bench_lint_scale.py [--sizes 1000,5000,20000] [--no-datasets]
+    python benchmarks/bench_lint_scale.py [--sizes 1000,5000,20000] [--repeat 2] [--no-datasets]
 
 Target (issue 11, item 6): linear growth, so time(20k)/time(1k) near 20× (not 400×), 20k documents in a few
 seconds.
@@ -16,8 +16,10 @@ How it is built:
 2. Each size runs in a fresh process with a fresh dataset cache (`FINEPLAN_CACHE_DIR`), so what is measured is a
    cold lint: load (YAML → located models), references, graph, every project rule and every dataset check.
    The same process then parses the file with `yaml.load_all(..., Loader=CSafeLoader)`: the baseline.
-3. It prints lint time, parse time and lint/parse per size, then time(largest)/time(smallest) next to the linear
-   expectation (the size ratio). Not part of the test run.
+3. It prints lint time, parse time and lint/parse per size (the best of --repeat runs: the machine may be
+   shared), then time(largest)/time(smallest) next to the linear expectation (the size ratio). A cold lint has
+   fixed costs (the tokenizer and catalog load, one check per distinct data file), so small sizes sit above the
+   line and the ratio comes out below 20x. Not part of the test run.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ def measure(documents: int, datasets: bool) -> dict[str, object]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000,5000,20000", help="document counts, comma-separated")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest counts")
     ap.add_argument("--no-datasets", action="store_true", help="lint without reading dataset files")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -138,8 +141,10 @@ def main() -> int:
     times: dict[int, float] = {}
     for n in sizes:
         t0 = time.perf_counter()
-        r = measure(n, not args.no_datasets)
-        lint, parse = float(r["lint"]), float(r["parse"])  # type: ignore[arg-type]
+        runs = [measure(n, not args.no_datasets) for _ in range(max(1, args.repeat))]
+        r = min(runs, key=lambda run: float(run["lint"]))  # type: ignore[arg-type]
+        lint = float(r["lint"])  # type: ignore[arg-type]
+        parse = min(float(run["parse"]) for run in runs)  # type: ignore[arg-type]
         diags = r["diagnostics"]
         assert isinstance(diags, list)
         times[n] = lint
