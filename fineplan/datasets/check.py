@@ -29,6 +29,7 @@ from fineplan import __version__
 from fineplan.datasets import codes as C
 from fineplan.datasets import identity
 from fineplan.datasets.dedupe import HashLog, bucket_count, find_duplicates, find_leaks, remove_spill
+from fineplan.datasets.filekind import not_regular
 from fineplan.datasets.findings import Findings
 from fineplan.datasets.formats import validator_for
 from fineplan.datasets.parallel import fork_pool, ranges, worker_count
@@ -118,18 +119,24 @@ def check_dataset(
     validator_for(fmt)  # unknown format: ValueError, a programming error
     path = Path(path)
     display = display_path or str(path)
+    # Only stat before anything opens the file: a FIFO would block, a device would never end.
     try:
-        st = path.stat()
+        why = not_regular(path)
+        st = path.stat() if why is None else None
     except OSError as exc:
         return _unreadable(display, fmt, model, exc.strerror or str(exc))
-    if not path.is_file():
-        return _unreadable(display, fmt, model, "not a regular file")
+    if st is None:
+        return _unreadable(display, fmt, model, f"{display} {why}")
     size = st.st_size
     exact_mode = exact or size <= EXACT_BELOW_BYTES
     val_digest = None
     if validation_of is not None:
-        if not Path(validation_of).is_file():
-            return _unreadable(display, fmt, model, f"its training file {validation_of} cannot be read")
+        try:
+            why = not_regular(validation_of)
+        except OSError as exc:
+            why = f"cannot be read: {exc.strerror or exc}"
+        if why is not None:
+            return _unreadable(display, fmt, model, f"its training file {validation_of} {why}")
         val_digest = identity.file_digest(validation_of, cache_dir)
 
     # The fast path for an unchanged file: a stat and two indexed lookups, nothing else loaded.
