@@ -40,6 +40,7 @@ from fineplan.datasets.scan import (
 from fineplan.datasets.stats import DatasetStats, Ratio, TokenTally, finish_stats, ratio_from_sample
 from fineplan.datasets.tokens import get_encoder, model_limits
 from fineplan.diagnostics import Diagnostic, Location, Severity
+from fineplan.filekind import not_regular
 
 Fmt = Literal["chat", "preference", "reinforcement"]
 
@@ -118,18 +119,24 @@ def check_dataset(
     validator_for(fmt)  # unknown format: ValueError, a programming error
     path = Path(path)
     display = display_path or str(path)
+    # Only stat before anything opens the file: a FIFO would block, a device would never end.
     try:
-        st = path.stat()
+        why = not_regular(path)
+        st = path.stat() if why is None else None
     except OSError as exc:
         return _unreadable(display, fmt, model, exc.strerror or str(exc))
-    if not path.is_file():
-        return _unreadable(display, fmt, model, "not a regular file")
+    if st is None:
+        return _unreadable(display, fmt, model, f"{display} {why}")
     size = st.st_size
     exact_mode = exact or size <= EXACT_BELOW_BYTES
     val_digest = None
     if validation_of is not None:
-        if not Path(validation_of).is_file():
-            return _unreadable(display, fmt, model, f"its training file {validation_of} cannot be read")
+        try:
+            why = not_regular(validation_of)
+        except OSError as exc:
+            why = f"cannot be read: {exc.strerror or exc}"
+        if why is not None:
+            return _unreadable(display, fmt, model, f"its training file {validation_of} {why}")
         val_digest = identity.file_digest(validation_of, cache_dir)
 
     # The fast path for an unchanged file: a stat and two indexed lookups, nothing else loaded.

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import heapq
 import os
+import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,6 +162,30 @@ def _bucket_records(logs: Logs, group: list[int]) -> Iterator[tuple[int, int]]:
                     yield arr[i], arr[i + 1] + offset
 
 
+def repeats_message(line: int) -> str:
+    return f"repeats line {line} exactly"
+
+
+def leak_message(line: int) -> str:
+    return f"same as training line {line}"
+
+
+_REPEATS = re.compile(r"^repeats line (\d+) exactly$")
+_LEAK = re.compile(r"^same as training line (\d+)$")
+
+
+def relocate_message(message: str, this_file: Callable[[int], str], training_file: Callable[[int], str]) -> str:
+    """A FP410 / FP411 message with its line reference re-pointed (e.g. from a split part to the source file):
+    `this_file(n)` / `training_file(n)` say where line n of the checked / training file is. Others: unchanged."""
+    m = _REPEATS.match(message)
+    if m:
+        return f"repeats {this_file(int(m.group(1)))} exactly"
+    m = _LEAK.match(message)
+    if m:
+        return f"same as training {training_file(int(m.group(1)))}"
+    return message
+
+
 def find_duplicates(logs: Logs, spill_dir: str | None) -> DupResult:
     """Lines whose bytes equal an earlier line's."""
     earliest = _Earliest()
@@ -181,7 +206,7 @@ def find_duplicates(logs: Logs, spill_dir: str | None) -> DupResult:
             if seen is None:
                 first[h] = line
             else:
-                earliest.add(line, f"repeats line {seen} exactly")
+                earliest.add(line, repeats_message(seen))
     return DupResult(earliest.count, earliest.samples())
 
 
@@ -200,7 +225,7 @@ def find_leaks(val_logs: Logs, train_logs: Logs, spill_dir: str | None) -> DupRe
         for h, line in val:
             t = where.get(h)
             if t is not None:
-                earliest.add(line, f"same as training line {t}")
+                earliest.add(line, leak_message(t))
     return DupResult(earliest.count, earliest.samples())
 
 

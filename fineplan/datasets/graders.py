@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,24 @@ class _Out:
         self.diags.append(Diagnostic(C.SEVERITY[code], code, summary, detail, self.location))
 
 
+Locate = Callable[[Path, int], Location]
+
+
+def _at(file: Path, line: int) -> Location:
+    return Location(str(file), line)
+
+
 def check_grader(
-    grader: dict[str, Any], response_format: dict[str, Any] | None, rows_files: list[Path], location: Location
+    grader: dict[str, Any],
+    response_format: dict[str, Any] | None,
+    rows_files: list[Path],
+    location: Location,
+    locate: Locate = _at,
 ) -> list[Diagnostic]:
-    """Every RFT cross-check for one job's grader; diagnostics point at `location` (the grader in the spec)."""
+    """Every RFT cross-check for one job's grader; diagnostics point at `location` (the grader in the spec).
+
+    `locate(file, line)` says where a row of `rows_files` is for the user: a transformed or split part's rows
+    are reported at their source file and line, never at the generated file."""
     out = _Out(location)
     if not isinstance(grader, dict):
         out.add(C.GRADER_SHAPE, "grader must be an object with a type")
@@ -83,7 +98,7 @@ def check_grader(
         else:
             out.add(C.GRADER_TEMPLATE, f"template {{{{{ref}}}}} is neither item.* nor sample.*")
     if item_paths and rows_files:
-        out.diags.extend(_missing_items(item_paths, rows_files, location))
+        out.diags.extend(_missing_items(item_paths, rows_files, location, locate))
     return out.diags
 
 
@@ -256,7 +271,7 @@ def _check_sample_ref(
 # ---------------------------------------------------------------- item.* against the rows
 
 
-def _missing_items(paths: list[str], files: list[Path], location: Location) -> list[Diagnostic]:
+def _missing_items(paths: list[str], files: list[Path], location: Location, locate: Locate) -> list[Diagnostic]:
     missing: dict[str, list[Location]] = {p: [] for p in paths}
     counts = dict.fromkeys(paths, 0)
     rows = 0
@@ -278,7 +293,7 @@ def _missing_items(paths: list[str], files: list[Path], location: Location) -> l
                     if resolve(row, p) is _MISSING:
                         counts[p] += 1
                         if len(missing[p]) < KEEP:
-                            missing[p].append(Location(str(file), line_no))
+                            missing[p].append(locate(file, line_no))
     out: list[Diagnostic] = []
     for p in paths:
         n = counts[p]

@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from fineplan.datasets.cachedir import cache_dir as resolve_cache_dir
+from fineplan.filekind import require_regular
 
 DB_NAME = "datasets.sqlite3"
 READ_BLOCK = 1 << 20
@@ -103,9 +104,12 @@ def remember_digest(path: Path, st: os.stat_result, digest: str, cache_dir: Path
 
 
 def file_digest(path: Path, cache_dir: Path | None = None) -> str:
-    """sha256 hex of the file's bytes; read only if (path, size, mtime_ns, inode) changed since last time."""
+    """sha256 hex of the file's bytes; read only if (path, size, mtime_ns, inode) changed since last time.
+
+    NotARegularFile for a FIFO, directory, socket or device: opening a FIFO would block, a device never ends."""
     path = Path(path)
     st = path.stat()
+    require_regular(path, st)
     digest = cached_digest(path, st, cache_dir)
     if digest is None:
         digest = sha256_file(path)

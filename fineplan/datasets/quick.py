@@ -13,6 +13,7 @@ from fineplan.datasets import codes as C
 from fineplan.datasets.formats import validator_for
 from fineplan.datasets.scan import ScanConfig, scan_stream
 from fineplan.datasets.tokens import DEFAULT_ENCODING, DEFAULT_MAX_TOKENS
+from fineplan.filekind import not_regular
 
 MIN_EXAMPLES = 10
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -26,6 +27,9 @@ def first_error(data: bytes | Path, fmt: str) -> tuple[int, str, str] | None:
         size = len(raw)
         stream: io.BufferedIOBase = io.BytesIO(raw)
     else:
+        why = not_regular(data)
+        if why is not None:  # never open a FIFO (it blocks) or a device (it never ends)
+            return 1, C.UNREADABLE, f"dataset cannot be read: it {why}"
         size = Path(data).stat().st_size
         stream = open(data, "rb")  # noqa: SIM115 - closed below
     if size > MAX_FILE_BYTES:

@@ -1,7 +1,10 @@
 """The streaming scan of one byte range of a JSONL file: validate, hash and tally every line that starts in it.
 
-A part reads its range in 4 MiB blocks, so memory does not grow with the file. Several parts of one file can run
-in parallel processes; each reports line numbers relative to its first line and the caller rebases them.
+A part reads its range in 4 MiB blocks, so memory does not grow with the file; nor with a line: one longer than
+the model's limit × 128 bytes is streamed first (datasets/longline.py) and, when its text proves it over the
+limit, reported without ever being held, parsed or tokenized; long texts are tokenized in pieces. Several parts
+of one file can run in parallel processes; each reports line numbers relative to its first line and the caller
+rebases them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fineplan.datasets import codes as C
 from fineplan.datasets.dedupe import HashLog
 from fineplan.datasets.findings import Findings
 from fineplan.datasets.formats import TokenPlan, validator_for
+from fineplan.datasets.longline import long_line_threshold, min_tokens
 from fineplan.datasets.stats import CHAR_LINEAR, CHAR_STEPS, FIXED_BITS, TokenTally
 from fineplan.datasets.tokens import get_encoder
 
@@ -72,14 +76,65 @@ def _first_line_start(f: BinaryIO, start: int) -> int | None:
         skipped += len(chunk)
 
 
-def iter_chunks(f: BinaryIO, start: int, end: int, block: int = BLOCK) -> Iterator[tuple[bytes, int, int]]:
+@dataclass(frozen=True)
+class LongLines:
+    """How the reader treats lines longer than `threshold` bytes: it streams through them with a TextBound first,
+    and only if their counted text does not prove them over `limit` tokens does it read them whole."""
+
+    threshold: int
+    fmt: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class SkippedLine:
+    """A line proven over the token limit without being held: where it is and what proved it."""
+
+    offset: int
+    length: int  # bytes, without the newline
+    counted_bytes: int  # lower bound of its counted text (longline.TextBound)
+
+
+def _stream_line(f: BinaryIO, pending: list[bytes], policy: LongLines, block: int) -> tuple[int, int, bool, bytes]:
+    """Read on to the end of a line begun in `pending`, never holding more than a block: (length, counted text
+    bytes, whether a newline ended it, bytes read after the newline)."""
+    from fineplan.datasets.longline import TextBound
+
+    bound = TextBound(policy.fmt)
+    length = 0
+    for piece in pending:
+        bound.feed(piece)
+        length += len(piece)
+    pending.clear()
+    while True:
+        data = f.read(block)
+        if not data:
+            return length, bound.counted_bytes(), False, b""
+        i = data.find(b"\n")
+        if i >= 0:
+            bound.feed(data[:i])
+            return length + i, bound.counted_bytes(), True, data[i + 1 :]
+        bound.feed(data)
+        length += len(data)
+
+
+def iter_chunks(
+    f: BinaryIO, start: int, end: int, block: int = BLOCK, long_lines: LongLines | None = None
+) -> Iterator[tuple[bytes | SkippedLine, int, int]]:
     """Yield (chunk, file offset of chunk, stop): `chunk` holds whole lines (newline-terminated except a final
-    line at EOF); the lines starting before index `stop` are the ones of the range [start, end)."""
+    line at EOF); the lines starting before index `stop` are the ones of the range [start, end).
+
+    With `long_lines`, a line longer than its threshold is never held unless it must be: it is streamed once,
+    and yielded as a SkippedLine (stop 0) if its text proves it over the limit, else read again and yielded as
+    a chunk of its own. So memory stays within the threshold plus a block for every line that is rejected."""
+    from fineplan.datasets.longline import proven_over
+
     pos = _first_line_start(f, start)
     if pos is None:
         return
     f.seek(pos)
     pending: list[bytes] = []
+    held = 0  # bytes in pending: the start of a line that begins at pos
     while pos < end:
         data = f.read(block)
         if not data:
@@ -90,18 +145,38 @@ def iter_chunks(f: BinaryIO, start: int, end: int, block: int = BLOCK) -> Iterat
         cut = data.rfind(b"\n")
         if cut < 0:
             pending.append(data)
+            held += len(data)
+            if long_lines is None or held <= long_lines.threshold:
+                continue
+            length, counted, newline, rest = _stream_line(f, pending, long_lines, block)
+            after = pos + length + (1 if newline else 0)
+            if proven_over(counted, long_lines.fmt, long_lines.limit):
+                yield SkippedLine(pos, length, counted), pos, 0
+            else:  # long for another reason (images, say): it has to be read to be checked
+                f.seek(pos)
+                line = f.read(length + (1 if newline else 0))
+                yield line, pos, len(line)
+                del line
+            if not newline or after >= end:
+                return
+            pos = after
+            f.seek(after + len(rest))
+            pending = [rest] if rest else []
+            held = len(rest)
             continue
         if pending:
-            cut += sum(map(len, pending))
+            cut += held
             pending.append(data)
             data = b"".join(pending)
             pending = []
+            held = 0
         whole = cut + 1
         yield data, pos, min(whole, end - pos)
         if pos + whole >= end:
             return
         if whole < len(data):
             pending.append(data[whole:])
+            held = len(data) - whole
         pos += whole
 
 
@@ -111,6 +186,7 @@ def iter_lines(f: BinaryIO, start: int = 0, end: int | None = None) -> Iterator[
         f.seek(0, 2)
         end = f.tell()
     for chunk, base, stop in iter_chunks(f, start, end):
+        assert isinstance(chunk, bytes)  # no long-line policy: only chunks
         s = 0
         while s < stop:
             e = chunk.find(b"\n", s)
@@ -191,7 +267,28 @@ def scan_stream(
     next_k = max(0, (span2 * start // cfg.size - 1) // 2) if cfg.size and k_total and not exact else k_total
     next_pos = (2 * next_k + 1) * cfg.size // span2 if next_k < k_total else 1 << 62
 
-    for chunk, base, stop in iter_chunks(f, start, end):
+    policy = LongLines(long_line_threshold(limit), cfg.fmt, limit)
+    for chunk, base, stop in iter_chunks(f, start, end, long_lines=policy):
+        if isinstance(chunk, SkippedLine):  # proven over the limit while streaming: never held, never parsed
+            ln += 1
+            examples += 1
+            after = chunk.offset + chunk.length + 1
+            while next_pos < after:  # sample positions inside it are not drawn (it is not a valid example)
+                next_k += 1
+                next_pos = (2 * next_k + 1) * cfg.size // span2 if next_k < k_total else 1 << 62
+            if validate is not None:
+                findings.line = ln
+                findings.fatal = False
+                over += 1
+                add(
+                    C.EXAMPLE_TOO_LONG,
+                    f"example has at least {min_tokens(chunk.counted_bytes, cfg.fmt):,} tokens "
+                    f"({chunk.counted_bytes / 2**20:,.1f} MiB of message text in a {chunk.length / 2**20:,.1f} MiB "
+                    f"line), {too_long}; the line was not parsed",
+                )
+            if stop_on_error and findings.errors:
+                break
+            continue
         view = memoryview(chunk)
         find = chunk.find
         size = len(chunk)

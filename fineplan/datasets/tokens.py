@@ -164,6 +164,9 @@ class Encoder:
 
     MEMO_MAX_ENTRIES = 4096
     MEMO_MAX_CHARS = 2048  # longer texts are rarely repeated, and hashing them costs more than it saves
+    # Longer texts are counted in pieces of about this many characters, so the token list tiktoken builds (and
+    # its work on one huge word) stays small whatever the text's length.
+    CHUNK_CHARS = 1 << 15
 
     def __init__(self, name: str, encode_ordinary: Any) -> None:
         self.name = name
@@ -177,6 +180,8 @@ class Encoder:
             return list(self._encode(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")))
 
     def count(self, text: str) -> int:
+        if len(text) > self.CHUNK_CHARS:
+            return self._count_long(text)
         if len(text) > self.MEMO_MAX_CHARS:
             try:
                 return len(self._encode(text))
@@ -193,6 +198,34 @@ class Encoder:
                 memo.clear()  # cheap bound (≤ 8 MB); repeated strings re-enter at once
             memo[text] = n
         return n
+
+    def _count_long(self, text: str) -> int:
+        """Count piece by piece, cutting where the tokenizer's pre-split must cut too (before a space that follows
+        a non-space and precedes a letter), so the sum is exact; a stretch without such a place is cut anyway
+        (exact to a token or so per cut: only texts far from natural language, e.g. one 32k-letter word)."""
+        total, i, n = 0, 0, len(text)
+        while i < n:
+            j = _cut(text, i + self.CHUNK_CHARS, self.CHUNK_CHARS)
+            piece = text[i:j]
+            try:
+                total += len(self._encode(piece))
+            except UnicodeEncodeError:
+                total += len(self.encode(piece))
+            i = j
+        return total
+
+
+def _cut(text: str, at: int, window: int) -> int:
+    """A place at or after `at` where the tokenizer's pre-split cuts (see Encoder._count_long), else `at`."""
+    n = len(text)
+    if at >= n:
+        return n
+    k = text.find(" ", at, at + window)
+    while 0 <= k < n - 1:
+        if not text[k - 1].isspace() and text[k + 1].isalpha():
+            return k
+        k = text.find(" ", k + 1, at + window)
+    return at
 
 
 def get_encoder(name: str = DEFAULT_ENCODING, cache_dir: Path | None = None) -> Encoder:

@@ -2,19 +2,25 @@
 
 - `prompt_response` / `prompt_completion` rows → chat examples (optional system message, field mapping);
   `preference` rows (prompt / chosen / rejected) → DPO examples.
-- The split is decided per row by a keyed hash of the row's bytes: deterministic for a seed, stable when rows
-  are appended (existing rows never move), and identical rows always land on the same side (no leakage by
-  duplication).
-- Outputs are named by their sha256 (`.fineplan/datasets/<sha256>.jsonl`); an index keyed by the source digest
-  and the transform settings makes an unchanged source cost one lookup. Sources are only ever read.
+- The split puts in validation the round(share × n) rows whose keyed hash (of the row's bytes after the transform,
+  keyed by the seed) is lowest: the share holds exactly whatever the seed; the choice depends on the rows'
+  content, not their order; identical rows always land on the same side (no leakage by duplication); appending
+  rows moves existing rows only across the boundary, in one direction, and only as many as the appended rows
+  fail to supply (see `split_boundary` and specs/reference.md).
+- Outputs are named by their sha256 (`.fineplan/datasets/<sha256>.jsonl`), each with a line map back to the
+  source; an index keyed by the source digest and the transform settings makes an unchanged source cost one
+  lookup, and remembers the rows per part. Sources are only ever read.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import math
 import os
 import tempfile
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +33,7 @@ from fineplan.errors import ConfigError, FineplanError
 from fineplan.spec.models import DatasetSpec, Split, Transform
 
 OUTPUT_DIR = Path(".fineplan") / "datasets"
-TRANSFORM_VERSION = "2"  # 2: outputs carry a line map back to the source
+TRANSFORM_VERSION = "3"  # 2: outputs carry a line map back to the source; 3: exact split shares
 
 
 class TransformError(FineplanError):
@@ -56,6 +62,17 @@ class Materialized:
     validation: Path | None
     train_digest: str
     validation_digest: str | None
+    # Rows (non-blank lines) per part, known whenever fineplan wrote the part; None for an untouched source,
+    # whose rows are counted by the dataset check instead.
+    train_rows: int | None = None
+    validation_rows: int | None = None
+
+    def rows(self) -> dict[str, int | None]:
+        """{'train': rows, 'validation': rows} for the parts there are."""
+        out = {"train": self.train_rows}
+        if self.validation is not None:
+            out["validation"] = self.validation_rows
+        return out
 
 
 def source_path(project_root: Path, spec: DatasetSpec) -> Path:
@@ -88,7 +105,16 @@ def materialize(project_root: Path, spec: DatasetSpec) -> Materialized:
     result = _write(src, spec.transform, spec.split, out_dir)
     index.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(
-        index, orjson.dumps({"train": result.train_digest, "validation": result.validation_digest, **settings})
+        index,
+        orjson.dumps(
+            {
+                "train": result.train_digest,
+                "validation": result.validation_digest,
+                "train_rows": result.train_rows,
+                "validation_rows": result.validation_rows,
+                **settings,
+            }
+        ),
     )
     return result
 
@@ -103,7 +129,9 @@ def _from_index(index: Path, out_dir: Path) -> Materialized | None:
     outputs = [train] if val is None else [train, val]
     if not all(p.is_file() and p.with_suffix(LINE_MAP_SUFFIX).is_file() for p in outputs):
         return None
-    return Materialized(train, val, data["train"], data.get("validation"))
+    return Materialized(
+        train, val, data["train"], data.get("validation"), data.get("train_rows"), data.get("validation_rows")
+    )
 
 
 class _Sink:
@@ -137,38 +165,88 @@ class _Sink:
         self.tmp.unlink(missing_ok=True)
 
 
-def in_validation(row: bytes, split: Split) -> bool:
-    """Deterministic per-row decision: keyed hash of the row's bytes below the validation share."""
-    h = hashlib.blake2b(row, digest_size=8, key=f"fineplan-split-{split.seed}".encode()).digest()
-    return int.from_bytes(h, "big") / 2**64 < split.validation
+def split_key(row: bytes, seed: int) -> int:
+    """The row's place in the split order: a 64-bit keyed hash of its bytes (identical rows, identical keys)."""
+    h = hashlib.blake2b(row, digest_size=8, key=f"fineplan-split-{seed}".encode()).digest()
+    return int.from_bytes(h, "big")
+
+
+def validation_rows(n: int, share: float) -> int:
+    """How many of n rows the validation part holds: round(share × n), halves rounded up."""
+    return math.floor(share * n + 0.5)
+
+
+_TOP_BITS = 16  # the first pass counts keys per bucket of their top bits; only one bucket is then sorted
+
+
+def split_boundary(keys: array[int], buckets: list[int], share: float) -> tuple[int, bool]:
+    """(key, inclusive): a row goes to validation iff its key < key, or == key when inclusive.
+
+    The boundary is the k-th lowest key (k = validation_rows(n, share)). Copies of one row share a key and are
+    never split; when copies sit exactly at the boundary they all go to the side that brings the count nearest
+    to k (nearer or equal: validation). With distinct rows the validation part holds exactly k rows.
+    """
+    k = validation_rows(len(keys), share)
+    if k == 0:
+        return 0, False
+    below = bucket = 0
+    while below + buckets[bucket] < k:  # the bucket holding the k-th lowest key
+        below += buckets[bucket]
+        bucket += 1
+    shift = 64 - _TOP_BITS
+    inside = sorted(key for key in keys if key >> shift == bucket)
+    boundary = inside[k - below - 1]
+    under = below + bisect.bisect_left(inside, boundary)
+    at = bisect.bisect_right(inside, boundary) - (under - below)
+    return boundary, (under + at - k) <= (k - under)
+
+
+def _rows(src: Path, transform: Transform | None) -> Iterator[tuple[bytes, int]]:
+    """(output row, source line) for every non-blank source line, transformed."""
+    with open(src, "rb") as f:
+        line_no = 0
+        for raw, off in iter_lines(f):
+            line_no += 1
+            if off == 0 and raw.startswith(BOM):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            try:
+                out = convert_row(raw, transform, line_no) if transform is not None else raw.rstrip(b"\r")
+            except TransformError as exc:
+                exc.line = line_no
+                raise
+            yield out, line_no
 
 
 def _write(src: Path, transform: Transform | None, split: Split | None, out_dir: Path) -> Materialized:
+    """Write the parts. A split reads the source twice: once to find the boundary key, once to write."""
+    boundary: tuple[int, bool] | None = None
+    if split is not None:
+        keys: array[int] = array("Q")
+        buckets = [0] * (1 << _TOP_BITS)
+        shift = 64 - _TOP_BITS
+        for out, _line in _rows(src, transform):
+            key = split_key(out, split.seed)
+            keys.append(key)
+            buckets[key >> shift] += 1
+        boundary = split_boundary(keys, buckets, split.validation)
+        del keys, buckets
     train = _Sink(out_dir)
     val = _Sink(out_dir) if split is not None else None
     try:
-        with open(src, "rb") as f:
-            line_no = 0
-            for raw, off in iter_lines(f):
-                line_no += 1
-                if off == 0 and raw.startswith(BOM):
-                    raw = raw[3:]
-                if not raw.strip():
-                    continue
-                try:
-                    out = convert_row(raw, transform, line_no) if transform is not None else raw.rstrip(b"\r")
-                except TransformError as exc:
-                    exc.line = line_no
-                    raise
-                if val is not None and split is not None and in_validation(out, split):
+        for out, line_no in _rows(src, transform):
+            if val is not None and split is not None and boundary is not None:
+                key = split_key(out, split.seed)
+                if key < boundary[0] or (key == boundary[0] and boundary[1]):
                     val.write(out, line_no)
-                else:
-                    train.write(out, line_no)
+                    continue
+            train.write(out, line_no)
         train_path, train_digest = train.finish(out_dir)
         if val is None:
-            return Materialized(train_path, None, train_digest, None)
+            return Materialized(train_path, None, train_digest, None, train.rows)
         val_path, val_digest = val.finish(out_dir)
-        return Materialized(train_path, val_path, train_digest, val_digest)
+        return Materialized(train_path, val_path, train_digest, val_digest, train.rows, val.rows)
     except BaseException:
         train.discard()
         if val is not None:

@@ -1,117 +1,100 @@
-"""Lint every Dataset of a project with the streaming validator, and cross-check RFT graders."""
+"""Lint every Dataset of a project with the streaming validator, and cross-check RFT graders; `inspect_dataset`
+gives `fineplan dataset inspect NAME` the same view of one dataset. Findings point at source files and lines."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fineplan.catalog import load_catalog
-from fineplan.datasets.transforms import TransformError, source_lines
+from fineplan.datasets.transforms import TransformError
 from fineplan.diagnostics import Diagnostic, Location, Severity
+from fineplan.errors import ConfigError
 from fineplan.lint.model_resolution import root_base_model
-from fineplan.spec.models import Dataset, DatasetRef, FineTuningJob
-from fineplan.spec.project import Project, ResourceEntry, dataset_name
+from fineplan.spec.models import Dataset, DatasetRef, DatasetSpec, FineTuningJob
+from fineplan.spec.project import Project, dataset_name
+
+if TYPE_CHECKING:
+    from fineplan.datasets.parts import DatasetCheck
 
 
-def _strictest_model(project: Project, dataset: str) -> str | None:
-    """Of the jobs training on this dataset, the base model with the smallest per-example token limit."""
+def strictest_models(project: Project) -> dict[str, str]:
+    """Per dataset name, of the jobs training on it, the base model with the smallest per-example token limit.
+
+    One pass over the jobs for all datasets (asking per dataset would scan every job once per dataset).
+    """
     catalog = load_catalog()
-    best: tuple[int, str] | None = None
+    best: dict[str, tuple[int, str]] = {}
     for e in project.jobs():
         job = e.resource
         assert isinstance(job, FineTuningJob)
-        refs = [job.spec.training_data, job.spec.validation_data]
-        if not any(r is not None and dataset_name(r) == dataset for r in refs):
-            continue
         base = root_base_model(project, job)
         info = catalog.model(base) if base else None
-        if info and (best is None or info.max_tokens_per_example < best[0]):
-            best = (info.max_tokens_per_example, info.name)
-    return best[1] if best else None
-
-
-def _display(project: Project, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(project.root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def materialized_parts(project: Project, entry: ResourceEntry) -> dict[str, Path]:
-    """{'train': path, 'validation': path?} after transform and split."""
-    from fineplan.datasets.transforms import materialize
-
-    ds = entry.resource
-    assert isinstance(ds, Dataset)
-    m = materialize(project.root, ds.spec)
-    parts = {"train": m.train}
-    if m.validation is not None:
-        parts["validation"] = m.validation
-    return parts
-
-
-def _to_source(
-    project: Project, diags: list[Diagnostic], part: Path, source: Path, dataset: str, which: str
-) -> list[Diagnostic]:
-    """Findings on a transformed or split file, re-pointed at the user's source file and line."""
-    if part.resolve() == source.resolve():
-        return diags
-    lines = source_lines(part)
-    generated, shown = _display(project, part), _display(project, source)
-
-    def move(loc: Location) -> Location:
-        if loc.file != generated or lines is None:
-            return loc
-        line = lines[loc.line - 1] if 0 < loc.line <= len(lines) else loc.line
-        return replace(loc, file=shown, line=line, end_line=None)
-
-    note = f"(in the {which} part of dataset {dataset!r} after its transform/split)"
-    out: list[Diagnostic] = []
-    for d in diags:
-        if d.location is None or d.location.file != generated:
-            out.append(d)
+        if info is None:
             continue
-        out.append(
-            replace(
-                d,
-                location=move(d.location),
-                occurrences=tuple(move(o) for o in d.occurrences),
-                detail=f"{d.detail} {note}".strip(),
-            )
-        )
+        for ref in (job.spec.training_data, job.spec.validation_data):
+            if ref is None:
+                continue
+            name = dataset_name(ref)
+            if name not in best or info.max_tokens_per_example < best[name][0]:
+                best[name] = (info.max_tokens_per_example, info.name)
+    return {name: model for name, (_limit, model) in best.items()}
+
+
+def _with_note(check: DatasetCheck, dataset: str) -> list[Diagnostic]:
+    """Findings inside generated parts say which part of which dataset they were found in."""
+    out: list[Diagnostic] = []
+    for part in check.parts:
+        if part.lines.lines is None:
+            out.extend(part.report.diagnostics)
+            continue
+        note = f"(in the {part.name} part of dataset {dataset!r} after its transform/split)"
+        out.extend(replace(d, detail=f"{d.detail} {note}".strip()) for d in part.report.diagnostics)
     return out
 
 
 def check_project_datasets(project: Project) -> list[Diagnostic]:
-    from fineplan.datasets.check import check_dataset
     from fineplan.datasets.graders import check_grader
+    from fineplan.datasets.parts import check_parts, locator
 
     diags: list[Diagnostic] = []
-    parts_by_name: dict[str, dict[str, Path]] = {}
+    checks: dict[str, DatasetCheck] = {}
+    models = strictest_models(project)
+    real_root = project.root.resolve()
+    # Datasets of one project often share a source file and settings: check each combination once per run.
+    done: dict[tuple[Path, str, str | None], DatasetCheck | TransformError] = {}
+
+    def display(path: Path) -> str:
+        try:
+            return path.relative_to(real_root).as_posix()
+        except ValueError:
+            return str(path)
+
     for entry in project.datasets():
         ds = entry.resource
         assert isinstance(ds, Dataset)
         source = (project.root / ds.spec.path).resolve()
         if not source.is_file():
             continue  # FP204 already reported by the loader
-        try:
-            parts = materialized_parts(project, entry)
-        except TransformError as exc:  # a row the transform cannot convert: point at it in the source
-            where = Location(_display(project, source), exc.line) if exc.line else entry.location("spec", "transform")
+        model = models.get(ds.name)
+        key = (source, ds.spec.model_dump_json(exclude={"path"}), model)
+        if key not in done:
+            try:
+                done[key] = check_parts(project.root, ds.spec, model, display)
+            except TransformError as exc:
+                done[key] = exc
+        result = done[key]
+        if isinstance(result, TransformError):  # a row the transform cannot convert: point at it in the source
+            where = Location(display(source), result.line) if result.line else entry.location("spec", "transform")
             diags.append(
-                Diagnostic(Severity.ERROR, "FP401", f"Dataset {ds.name!r}: transform failed: {exc}", "", where)
+                Diagnostic(Severity.ERROR, "FP401", f"Dataset {ds.name!r}: transform failed: {result}", "", where)
             )
             continue
-        parts_by_name[ds.name] = parts
-        model = _strictest_model(project, ds.name)
-        train = parts["train"]
-        report = check_dataset(train, ds.spec.format, model, display_path=_display(project, train))
-        diags.extend(_to_source(project, report.diagnostics, train, source, ds.name, "train"))
-        if "validation" in parts:
-            v = parts["validation"]
-            vreport = check_dataset(v, ds.spec.format, model, display_path=_display(project, v), validation_of=train)
-            diags.extend(_to_source(project, vreport.diagnostics, v, source, ds.name, "validation"))
+        checks[ds.name] = result
+        diags.extend(_with_note(result, ds.name))
 
+    locate = locator(checks.values())
     for e in project.jobs():
         job = e.resource
         assert isinstance(job, FineTuningJob)
@@ -123,10 +106,73 @@ def check_project_datasets(project: Project) -> list[Diagnostic]:
             if ref is None:
                 continue
             part = ref.split if isinstance(ref, DatasetRef) and ref.split else default_part
-            parts = parts_by_name.get(dataset_name(ref), {})
+            check = checks.get(dataset_name(ref))
+            if check is None:
+                continue
+            parts = {p.name: p.file for p in check.parts}
             path = parts.get(part) or parts.get("train")
             if path is not None:
                 files.append(path)
         where = e.location("spec", "grader_file" if job.spec.grader_file else "grader")
-        diags.extend(check_grader(e.grader, e.response_format, files, where))
+        diags.extend(check_grader(e.grader, e.response_format, files, where, locate))
     return diags
+
+
+@dataclass(frozen=True)
+class InspectedDataset:
+    """One Dataset of a project, checked as lint checks it (`fineplan dataset inspect NAME`)."""
+
+    name: str
+    spec: DatasetSpec
+    source: str  # the source file, project-relative
+    model: str | None
+    check: DatasetCheck | None  # None when the source could not be read or transformed
+    diagnostics: list[Diagnostic]  # every finding, at the source file and line
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+
+def inspect_dataset(
+    project: Project, load_diags: list[Diagnostic], name: str, *, model: str | None = None, exact: bool = False
+) -> InspectedDataset:
+    """Apply the dataset's transform and split and check each part, with the model lint would use (the strictest
+    of the jobs training on it) unless `model` is given. ConfigError when the project declares no such dataset."""
+    from fineplan.datasets.parts import check_parts
+
+    entry = project.get("Dataset", name)
+    if entry is None or not isinstance(entry.resource, Dataset):
+        raise ConfigError(_not_a_dataset(project, name))
+    ds = entry.resource
+    real_root = project.root.resolve()
+    source = (project.root / ds.spec.path).resolve()
+    shown = source.relative_to(real_root).as_posix() if source.is_relative_to(real_root) else ds.spec.path
+    chosen = model or strictest_models(project).get(name)
+    where = entry.location("spec", "path")
+    own = [d for d in load_diags if d.location == where]  # the loader's word on this path (FP203, FP204)
+    if own or not source.is_file():
+        return InspectedDataset(name, ds.spec, shown, chosen, None, own)
+
+    def display(path: Path) -> str:
+        return path.relative_to(real_root).as_posix() if path.is_relative_to(real_root) else str(path)
+
+    try:
+        check = check_parts(project.root, ds.spec, chosen, display, exact=exact)
+    except TransformError as exc:
+        at = Location(shown, exc.line) if exc.line else entry.location("spec", "transform")
+        diag = Diagnostic(Severity.ERROR, "FP401", f"Dataset {name!r}: transform failed: {exc}", "", at)
+        return InspectedDataset(name, ds.spec, shown, chosen, None, [diag])
+    return InspectedDataset(name, ds.spec, shown, chosen, check, check.diagnostics)
+
+
+def _not_a_dataset(project: Project, name: str) -> str:
+    from fineplan.spec.pydantic_errors import did_you_mean
+
+    other = next((e for e in project.entries.values() if e.name == name), None)
+    if other is not None:
+        return f"{name!r} is a {other.kind}, not a Dataset; `dataset inspect` takes a Dataset name or a file"
+    hint = did_you_mean(name, [e.name for e in project.datasets()])
+    return f"the project declares no Dataset {name!r} and there is no file of that name" + (
+        f"; {hint[0].lower()}{hint[1:]}" if hint else ""
+    )

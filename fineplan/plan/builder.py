@@ -115,7 +115,7 @@ class PlanBuilder:
             self.changes[address] = self._plan_orphan(orphans[address])
         changes = _propagate_blocks(list(self.changes.values()))
         if opts.targets:
-            keep = DAG.of({c.address: c.depends_on for c in changes}).upstream(opts.targets)
+            keep = DAG.of({c.address: c.depends_on for c in changes}).with_dependencies(opts.targets)
             changes = [c for c in changes if c.address in keep]
         return changes
 

@@ -1,6 +1,7 @@
 """Words and blocks shared by the human and Markdown plan views, so both say the same thing the same way.
 
-Everything here reads the Plan model (and the cost block shaped by `plan_json.cost_document`); nothing prints.
+Everything here reads the Plan model (and the cost block shaped by `fineplan.plan.costing.cost_document`);
+nothing prints.
 """
 
 from __future__ import annotations

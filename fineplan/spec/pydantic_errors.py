@@ -83,8 +83,13 @@ def _fields_at(model: type[BaseModel], path: Path_) -> list[str] | None:
     return list(dict.fromkeys(names)) or None
 
 
+def closest(word: str, options: list[str], n: int = 1) -> list[str]:
+    """The `n` options most like `word` (difflib ratio of at least 0.6), best first; never `word` itself."""
+    return difflib.get_close_matches(word, [o for o in options if o != word], n=n, cutoff=0.6)
+
+
 def did_you_mean(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = closest(word, options)
     return f'Did you mean "{close[0]}"?' if close else ""
 
 

@@ -98,3 +98,54 @@ def test_rules_are_listed_and_explained(capsys: pytest.CaptureFixture[str]) -> N
         assert rule.summary() and rule.name and rule.group == "datasets"
         for heading in ("What it does", "Why", "Example"):
             assert f"\n{heading}\n" in doc, (rule.code, heading)
+
+
+def _named_project(root: Path, rows: list[dict[str, str]]) -> Path:
+    """A project with Dataset `helpsteer`: {prompt, response} rows, transformed to chat and split 0.2."""
+    (root / "specs").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "fineplan.yaml").write_text("project: named\n", encoding="utf-8")
+    (root / "data" / "raw.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (root / "specs" / "d.yaml").write_text(
+        "kind: Dataset\nname: helpsteer\nspec:\n  path: data/raw.jsonl\n  format: chat\n"
+        "  transform: {from: prompt_response}\n  split: {validation: 0.2, seed: 5}\n---\n"
+        "kind: FineTuningJob\nname: helpsteer-sft\nspec:\n  base_model: gpt-4.1-nano-2025-04-14\n"
+        "  training_data: helpsteer\n  validation_data: helpsteer\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_inspect_a_dataset_by_name_applies_its_transform_and_split(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"prompt": f"Tell me about item {i}.", "response": f"Item {i} is fine."} for i in range(60)]
+    rows[17] = {"prompt": "An empty answer", "response": ""}  # source line 18
+    root = _named_project(tmp_path, rows)
+    code, out = _run(capsys, "-C", str(root), "dataset", "inspect", "helpsteer", "--json")
+    doc = json.loads(out)
+    assert code == 1  # FP424 is an error
+    assert doc["dataset"] == "helpsteer" and doc["path"] == "data/raw.jsonl" and doc["format"] == "chat"
+    assert doc["model"] == "gpt-4.1-nano-2025-04-14"  # the model lint uses: the job training on it
+    assert doc["rows"] == {"train": 48, "validation": 12}
+    assert [(p["name"], p["rows"], p["stats"]["examples"]) for p in doc["parts"]] == [
+        ("train", 48, 48),
+        ("validation", 12, 12),
+    ]
+    assert all(p["stats"]["max_tokens_per_example"] == 32768 for p in doc["parts"])
+    [finding] = [d for d in doc["diagnostics"] if d["code"] == "FP424"]
+    assert finding["range"]["filename"] == "data/raw.jsonl" and finding["range"]["start"]["line"] == 18
+    assert ".fineplan" not in json.dumps(doc["diagnostics"])
+
+    code, text = _run(capsys, "-C", str(root), "dataset", "inspect", "helpsteer")
+    assert code == 1
+    assert "train       48 rows" in text and "validation  12 rows" in text
+    assert "on data/raw.jsonl line 18" in text
+
+
+def test_inspect_by_name_suggests_datasets_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _named_project(tmp_path, [{"prompt": f"p{i}", "response": f"r{i}"} for i in range(20)])
+    assert main(["-C", str(root), "dataset", "inspect", "helpstear"]) == 1
+    assert 'did you mean "helpsteer"?' in capsys.readouterr().err
+    assert main(["-C", str(root), "dataset", "inspect", "helpsteer-sft"]) == 1
+    assert "is a FineTuningJob, not a Dataset" in capsys.readouterr().err

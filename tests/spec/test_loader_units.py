@@ -162,3 +162,54 @@ def test_unknown_target_type_points_at_it_with_a_suggestion(tmp_path: Path) -> N
     _, diags = _load(tmp_path, DATASET, "project: units\ntargets:\n  prod:\n    type: azur\n")
     assert [(d.code, d.location.line, d.location.column) for d in diags] == [("FP105", 4, 11)]
     assert 'Did you mean "azure"' in diags[0].summary
+
+
+def _dangling(diags) -> list[str]:
+    return [d.summary for d in diags if d.code == "FP201"]
+
+
+def test_did_you_mean_never_suggests_the_referring_resource(tmp_path: Path) -> None:
+    """Issue 11, item 12: `{job: helpsteer-sf}` in job helpsteer-sft suggested helpsteer-sft itself."""
+    spec = DATASET + (
+        "---\nkind: FineTuningJob\nname: helpsteer-sft\nspec: {base_model: {job: helpsteer-sf}, training_data: train}\n"
+    )
+    _, diags = _load(tmp_path, spec)
+    [summary] = _dangling(diags)
+    assert "refers to FineTuningJob 'helpsteer-sf'" in summary and "Did you mean" not in summary
+
+    other = spec + (
+        "---\nkind: FineTuningJob\nname: helpsteer-rft\n"
+        "spec: {base_model: gpt-4.1-mini-2025-04-14, training_data: train}\n"
+    )
+    _, diags = _load(tmp_path / "other", other)
+    assert _dangling(diags) == [
+        "FineTuningJob 'helpsteer-sft' refers to FineTuningJob 'helpsteer-sf', which is not declared. "
+        'Did you mean "helpsteer-rft"?'
+    ]
+
+
+def test_did_you_mean_suggests_only_names_of_the_referenced_kind(tmp_path: Path) -> None:
+    """A dataset reference suggests datasets, a `{job: ...}` jobs, however close another kind's name is."""
+    spec = (
+        "kind: Dataset\nname: support-data\nspec: {path: data/train.jsonl}\n"
+        "---\nkind: Deployment\nname: support-sft\nspec: {model: {job: support-sf}}\n"
+        "---\nkind: FineTuningJob\nname: support-job\n"
+        "spec: {base_model: gpt-4.1-mini-2025-04-14, training_data: support-sft}\n"
+    )
+    _, diags = _load(tmp_path, spec)
+    assert sorted(_dangling(diags)) == [
+        "Deployment 'support-sft' refers to FineTuningJob 'support-sf', which is not declared. "
+        'Did you mean "support-job"?',
+        "FineTuningJob 'support-job' refers to Dataset 'support-sft', which is not declared. "
+        'Did you mean "support-data"?',
+    ]
+
+
+def test_did_you_mean_knows_resources_whose_document_is_invalid(tmp_path: Path) -> None:
+    spec = DATASET + (
+        "---\nkind: FineTuningJob\nname: sft-main\nspec: {base_model: gpt-4.1-mini-2025-04-14, training_data: train,"
+        " n_epochs: 3}\n"
+        "---\nkind: Deployment\nname: web\nspec: {model: {job: sft-mian}}\n"
+    )
+    _, diags = _load(tmp_path, spec)
+    assert 'Did you mean "sft-main"?' in _dangling(diags)[0]

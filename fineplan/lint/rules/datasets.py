@@ -16,7 +16,9 @@ class DatasetUnreadable(DatasetRule):
     """The dataset file cannot be read or transformed.
 
     What it does
-        Reports a missing or unreadable file, or a transform that cannot convert a row (naming the line).
+        Reports a missing or unreadable file, a path that is not a regular file (naming what it is: a FIFO, a
+        directory, a socket or a device, none of which is ever opened), or a transform that cannot convert a row
+        (naming the line).
     Why
         Nothing can be validated, uploaded or trained from it.
     Example
@@ -141,7 +143,10 @@ class ExampleTooLong(DatasetRule):
 
     What it does
         Counts tokens exactly (tiktoken, chat framing included) for every example whose byte length could
-        exceed the limit, and reports those over it: 65,536 for most models, 32,768 for gpt-4.1-nano.
+        exceed the limit, and reports those over it: 65,536 for most models, 32,768 for gpt-4.1-nano. A line
+        longer than limit × 128 bytes whose message text alone proves it over (no token is longer than 128
+        bytes) is reported while it is streamed, without being held, parsed or tokenized, so a huge line costs
+        no more memory than a short one.
     Why
         Azure documents a per-example maximum; longer examples are rejected or truncated, which can silently
         drop the assistant's answer.

@@ -312,12 +312,13 @@ class PathOutsideRoot(LoaderRule):
 
 
 class FileNotFound(LoaderRule):
-    """A referenced file does not exist.
+    """A referenced file does not exist or is not a regular file.
 
     What it does
-        Reports dataset, grader and response-format paths that are missing.
+        Reports dataset, grader and response-format paths that are missing, and says what a path is when it is
+        not a regular file (a directory, a FIFO, a socket or a device), without ever opening it.
     Why
-        Upload would fail at apply time.
+        Upload would fail at apply time; a FIFO would block any reader and a device would never end.
     Example
         `path: data/train.jsonl` when the file is `data/training.jsonl`.
     """
