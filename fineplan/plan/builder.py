@@ -34,7 +34,7 @@ from fineplan.plan.rules import Condition, PlanRules
 from fineplan.plan.stages import plan_stages
 from fineplan.pricing import PriceTable
 from fineplan.providers.base import Differ
-from fineplan.resource import KNOWN_AFTER_APPLY, UNKNOWN, Desired, Kind, Unknown
+from fineplan.resource import KNOWN_AFTER_APPLY, UNKNOWN, Desired, Kind
 from fineplan.state.drift import Drift, DriftChange
 from fineplan.state.model import ResourceState, State
 
@@ -124,20 +124,30 @@ class PlanBuilder:
     def _plan_desired(self, want: Desired) -> ResourceChange:
         rules = self.inp.rules[want.kind]
         planned, unknown = self._resolved(want)
-        base = ResourceChange(
+        res = self.inp.state.get(want.address)
+        action, reasons, replace_paths = self._decide(want, rules, planned, res)
+        return ResourceChange(
             address=want.address,
             kind=want.kind,
             name=want.name,
-            action=Action.NOOP,
-            after={k: KNOWN_AFTER_APPLY if isinstance(v, Unknown) else v for k, v in planned.items()},
+            action=action,
+            reasons=reasons,
+            before=rules.before(res) if res is not None else None,
+            after={k: KNOWN_AFTER_APPLY if v is UNKNOWN else v for k, v in planned.items()},
             after_unknown=unknown,
+            replace_paths=replace_paths,
             depends_on=want.depends_on,
             inputs_digest=want.inputs_digest,
+            remote_id=res.remote_id if res is not None else None,
+            retrain=rules.trains and action.creates,
         )
-        res = self.inp.state.get(want.address)
+
+    def _decide(
+        self, want: Desired, rules: PlanRules, planned: dict[str, Any], res: ResourceState | None
+    ) -> tuple[Action, tuple[ActionReason, ...], tuple[str, ...]]:
+        """(action, reasons, attributes forcing replacement), from the provider's diff and the record's health."""
         if res is None:
-            return replace(base, action=Action.CREATE, reasons=self._why_create(want), retrain=rules.trains)
-        base = replace(base, before=rules.before(res), remote_id=res.remote_id)
+            return Action.CREATE, self._why_create(want), ()
         recorded = rules.prior(res)
         prior = {"name": res.name, **recorded}
         proposed = {"name": want.name, **planned}
@@ -156,17 +166,15 @@ class PlanBuilder:
             replacing += [rules.reason(want, p, prior.get(p), proposed.get(p)) for p in diff.replaces]
         if replacing:
             action = Action.DELETE_THEN_CREATE if diff.delete_before_replace else Action.CREATE_THEN_DELETE
-            return replace(
-                base, action=action, reasons=tuple(replacing), replace_paths=diff.replaces, retrain=rules.trains
-            )
+            return action, tuple(replacing), diff.replaces
         if diff.updates:
             updating = [rules.reason(want, p, prior.get(p), proposed.get(p)) for p in diff.updates]
             drifted = [d for d in self.inp.drift if d.address == want.address and d.change is DriftChange.CHANGED]
             updating[:0] = [ActionReason(ReasonCode.DRIFT, d.message) for d in drifted]
-            return replace(base, action=Action.UPDATE, reasons=tuple(updating))
+            return Action.UPDATE, tuple(updating), ()
         if health.condition is Condition.PENDING:
-            return replace(base, action=Action.WAIT, reasons=(health.reason,) if health.reason else ())
-        return base
+            return Action.WAIT, (health.reason,) if health.reason else (), ()
+        return Action.NOOP, (), ()
 
     def _resolved(self, want: Desired) -> tuple[dict[str, Any], tuple[str, ...]]:
         """The Desired's attributes with other resources' outputs filled in, or UNKNOWN while that resource is

@@ -142,6 +142,8 @@ class DiffResult:
 
     def without(self, ignored: Collection[str]) -> DiffResult:
         """The result with `ignored` attributes (lifecycle.ignore_changes) left out."""
+        if not ignored or not self.changed:
+            return self
         keep = [p for p in self.changed if p not in ignored]
         return DiffResult(
             tuple(keep),

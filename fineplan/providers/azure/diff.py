@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from fineplan.providers.base import DiffResult
-from fineplan.resource import Kind, Unknown
+from fineplan.resource import UNKNOWN, Kind
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,15 @@ def diff(
 
 
 def _same(old: Any, new: Any) -> bool:
-    if isinstance(new, Unknown) or isinstance(old, Unknown):
+    if new is UNKNOWN or old is UNKNOWN:
         return False
-    if _absent(old) and _absent(new):
-        return True  # Azure does not tell an absent map (tags) from an empty one
-    return bool(old == new)
+    if old == new:
+        return True
+    return _absent(old) and _absent(new)  # Azure does not tell an absent map (tags) from an empty one
 
 
 def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, dict | list) and not value)
+    return value is None or (isinstance(value, _CONTAINERS) and not value)
+
+
+_CONTAINERS: Final = (dict, list)
