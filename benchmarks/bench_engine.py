@@ -1,7 +1,7 @@
 """Engine benchmark: refresh + plan over 1,000 managed resources against an emulator adding 50 ms to every call,
 beside one sequential GET per resource measured in the same run, and the planner's peak RSS.
 
-    /tmp/venv/bin/python benchmarks/bench_engine.py [--datasets 100] [--latency-ms 50] [--sequential-sample 0]
+    python benchmarks/bench_engine.py [--datasets 100] [--latency-ms 50] [--sequential-sample 0]
 
 Targets (issue 5): refresh + plan ≤ 3 s; the sequential baseline ≥ 50 s; peak RSS ≤ 300 MB.
 
@@ -97,8 +97,11 @@ def populate(root: Path, data_dir: Path) -> dict[str, int]:
     """Create every remote object through the provider, tagged as apply tags them; then rebuild the state."""
     from fineplan.catalog import load_catalog
     from fineplan.emulator.embedded import EmbeddedEmulator
-    from fineplan.plan.desired import compute_desired
-    from fineplan.plan.refresh import (
+    from fineplan.engine import Engine
+    from fineplan.kinds.dataset import DatasetDesired
+    from fineplan.kinds.deployment import DeploymentDesired
+    from fineplan.kinds.job import JobDesired
+    from fineplan.kinds.tags import (
         META_ADDRESS,
         META_DIGEST,
         META_OP,
@@ -110,43 +113,39 @@ def populate(root: Path, data_dir: Path) -> dict[str, int]:
     from fineplan.providers.base import DeploymentRequest, JobRequest
     from fineplan.providers.factory import LOCAL_API_KEY, local_provider
     from fineplan.spec.models import LocalTarget
-    from fineplan.spec.project import Project
 
     limits = load_catalog().limits  # this populating process only: a resource with room for the benchmark
     limits.update(jobs_per_resource=10**6, queued_jobs_per_resource=10**6)
     counts = {"files": 0, "jobs": 0, "deployments": 0}
     with EmbeddedEmulator(data_dir, speed=1e7, api_key=LOCAL_API_KEY, quota={"standard": 10**6}) as emu:
         provider = local_provider(emu.url, LocalTarget())
-        from fineplan.context import Context
-
-        project: Project = Context(root).project()
-        desired = compute_desired(project, with_stats=False, default_account=provider.default_account)
+        planner = Engine(root)
+        desired = planner.desired(planner.project(), with_stats=False)
         files: dict[str, str] = {}
 
-        def upload(address: str) -> None:
-            part = desired[address].parts["train"]
+        def upload(want: DatasetDesired) -> None:
+            part = want.parts["train"]
             uploaded = provider.upload_file(part.path, part.filename)
-            files[address] = provider.wait_file_processed(uploaded.id).id
+            files[want.address] = provider.wait_file_processed(uploaded.id).id
 
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(upload, [a for a, d in desired.items() if d.kind == "Dataset"]))
+            list(pool.map(upload, [d for d in desired.values() if isinstance(d, DatasetDesired)]))
         counts["files"] = len(files)
 
         models: dict[str, str] = {}
         for address, want in desired.items():  # dependency order: a stacked job after its parent
-            if want.kind != "FineTuningJob":
+            if not isinstance(want, JobDesired):
                 continue
-            a = want.attributes
-            base = models[want.parent_job] if want.parent_job else a["base_model"]
+            base = models[want.parent] if want.parent else str(want.base_model)
             job = provider.create_job(
                 JobRequest(
                     model=base,
-                    training_file=files[want.extra["train_dataset"]],
-                    method=a["method"],
-                    hyperparameters=dict(a["hyperparameters"]),
-                    training_type=a["training_type"],
-                    suffix=a["suffix"],
-                    seed=a["seed"],
+                    training_file=files[want.training.dataset],
+                    method=want.method,
+                    hyperparameters=dict(want.hyperparameters),
+                    training_type=want.training_type,
+                    suffix=want.suffix,
+                    seed=want.seed,
                     metadata={
                         META_ADDRESS: address,
                         META_DIGEST: want.inputs_digest,
@@ -164,18 +163,17 @@ def populate(root: Path, data_dir: Path) -> dict[str, int]:
         def deploy(account: str) -> int:
             n = 0
             for address, want in desired.items():
-                if want.kind != "Deployment" or want.attributes["account"] != account:
+                if not isinstance(want, DeploymentDesired) or want.account != account:
                     continue
-                a = want.attributes
                 provider.put_deployment(
                     account,
                     want.name,
                     DeploymentRequest(
-                        model_name=models[want.parent_job] if want.parent_job else a["model"],
-                        deployment_type=a["type"],
-                        capacity=a["capacity"],
-                        rai_policy=a["rai_policy"],
-                        version_upgrade=a["version_upgrade"],
+                        model_name=models[want.parent] if want.parent else str(want.model),
+                        deployment_type=want.type,
+                        capacity=want.capacity,
+                        rai_policy=want.rai_policy,
+                        version_upgrade=want.version_upgrade,
                         tags={TAG_ADDRESS: address, TAG_DIGEST: want.inputs_digest, TAG_PROJECT: PROJECT},
                     ),
                 )
@@ -187,11 +185,8 @@ def populate(root: Path, data_dir: Path) -> dict[str, int]:
         provider.close()
 
         os.environ["FINEPLAN_EMULATOR_URL"] = emu.url
-        from fineplan.engine import Engine
-        from fineplan.state_rebuild import rebuild
-
         engine = Engine(root)
-        print("  " + engine.mutate_state("state rebuild", rebuild, needs_provider=True), flush=True)
+        print("  " + engine.state_rebuild(), flush=True)
         plan = engine.plan().plan
         if plan.has_changes:
             changed = [(c.address, c.action.value, c.reasons) for c in plan.resource_changes if c.action.changes][:2]
@@ -207,8 +202,12 @@ def measure(root: Path, url: str, sample: int) -> dict[str, Any]:
     """Runs in its own process. Refresh + plan cold and warm, refresh alone, then one GET per resource."""
     os.environ["FINEPLAN_EMULATOR_URL"] = url
     from fineplan.engine import Engine
-    from fineplan.plan.builder import PlanOptions
-    from fineplan.plan.refresh import read_remote
+    from fineplan.kinds.dataset import FileIndex
+    from fineplan.kinds.deployment import DeploymentIndex
+    from fineplan.kinds.job import JobIndex
+    from fineplan.plan.model import PlanOptions
+    from fineplan.resource import Kind
+    from fineplan.state.refresh import read_snapshot
 
     out: dict[str, Any] = {}
     engine = Engine(root)
@@ -223,22 +222,24 @@ def measure(root: Path, url: str, sample: int) -> dict[str, Any]:
 
     project = engine.project()
     state = engine.read_state()
+    records, wanted = list(state.resources.values()), list(engine.desired(project, with_stats=False).values())
     with engine.provider(project) as provider:
-        accounts = {provider.default_account, *ACCOUNTS}
-        read_remote(provider, accounts)  # connections warm, as in a plan
+        read_snapshot(provider, engine.kinds, records, wanted)  # connections warm, as in a plan
         start = time.perf_counter()
-        remote = read_remote(provider, accounts)
+        snapshot = read_snapshot(provider, engine.kinds, records, wanted)
         out["refresh_only_s"] = time.perf_counter() - start
         start = time.perf_counter()
         engine.make_plan(provider, project, state, PlanOptions(), [])
         out["make_plan_s"] = time.perf_counter() - start
-        out["listed"] = len(remote.files) + len(remote.jobs) + len(remote.deployments)
+        files, jobs, deps = (snapshot.get(k) for k in (Kind.DATASET, Kind.JOB, Kind.DEPLOYMENT))
+        assert isinstance(files, FileIndex) and isinstance(jobs, JobIndex) and isinstance(deps, DeploymentIndex)
+        out["listed"] = len(files.by_id) + len(jobs.by_id) + len(deps.by_name)
 
         gets: list[Any] = []
         for res in state.resources.values():
-            if res.kind == "Dataset":
+            if res.kind is Kind.DATASET:
                 gets.append(lambda r=res: provider.get_file(r.remote_id))  # type: ignore[attr-defined]
-            elif res.kind == "FineTuningJob":
+            elif res.kind is Kind.JOB:
                 gets.append(lambda r=res: provider.get_job(r.remote_id))
             else:
                 gets.append(lambda r=res: provider.get_deployment(r.attributes["account"], r.name))
@@ -323,7 +324,7 @@ def run_benchmark(work: Path, args: argparse.Namespace) -> int:
     rows = [
         ("Engine.plan(), cold process (load, lint, SDK imports, refresh, plan)", f"{plan_s:6.2f} s", "target ≤ 3 s"),
         ("Engine.plan(), warm process", f"{r['plan_warm_s']:6.2f} s", ""),
-        ("refresh + plan alone (refresh, desired, build, costing)", f"{r['make_plan_s']:6.2f} s", ""),
+        ("refresh + plan alone (desired, refresh, build with costing)", f"{r['make_plan_s']:6.2f} s", ""),
         (f"refresh alone (paged list calls, {r['listed']} objects)", f"{r['refresh_only_s']:6.2f} s", ""),
         ("one sequential GET per resource", f"{seq_s:6.2f} s", f"target ≥ 50 s; {seq_note}"),
         ("peak RSS of the planning process", f"{r['peak_rss_mb']:6.0f} MB", "target ≤ 300 MB"),

@@ -99,10 +99,10 @@ _MEASURE = r"""
 import json, sys, time
 from pathlib import Path
 root, datasets = Path(sys.argv[1]), sys.argv[2] == "1"
-from fineplan.context import Context
+from fineplan.engine import Engine
 import yaml
 t0 = time.perf_counter()
-diags = Context(root).lint(datasets=datasets)
+diags = Engine(root).lint(datasets=datasets)
 lint = time.perf_counter() - t0
 text = (root / "specs" / "all.yaml").read_text("utf-8")
 t0 = time.perf_counter()

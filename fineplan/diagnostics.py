@@ -38,6 +38,14 @@ class Location:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    @classmethod
+    def from_range(cls, r: dict[str, Any]) -> Location:
+        """The inverse of `to_range()` (an end equal to the start is no end, as `to_range()` writes it)."""
+        start, end = r["start"], r.get("end") or r["start"]
+        if end == start:
+            return cls(r["filename"], start["line"], start["column"])
+        return cls(r["filename"], start["line"], start["column"], end["line"], end["column"])
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
@@ -70,6 +78,20 @@ class Diagnostic:
             out["count"] = self.count
             out["occurrences"] = [o.to_range() for o in self.occurrences]
         return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Diagnostic:
+        """The inverse of `to_json()` (diagnostics travel in saved JSON plans)."""
+        where = d.get("range")
+        return cls(
+            Severity(d["severity"]),
+            d["code"],
+            d["summary"],
+            d.get("detail", ""),
+            Location.from_range(where) if where else None,
+            tuple(Location.from_range(o) for o in d.get("occurrences", ())),
+            int(d.get("count", 1)),
+        )
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location

@@ -1,39 +1,75 @@
-"""The engine facade: load → lint → desired → lock → refresh → plan → (confirm) → apply.
+"""The facade the CLI calls: load → validate / lint → desired → lock → refresh → plan → (confirm) → apply, and the
+state commands (rm, mv, rebuild, import, output).
 
-Commands call this; it never prints. Events go to the sink the caller passes (renderers draw them).
+It wires the generic kernel to the kind registry (`fineplan.kinds.REGISTRY`) and the provider, and never prints:
+events go to the sink the caller passes (renderers draw them).
+
+    engine = Engine(root, "local", events=sink)
+    run = engine.plan(PlanOptions())        # PlanRun: the frozen Plan and what it was made from
+    result = engine.apply()                 # ApplyResult: the plan applied and what happened to each change
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import enum
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fineplan.apply.events import EventSink, discard
-from fineplan.context import Context
 from fineplan.diagnostics import Diagnostic, has_errors
 from fineplan.errors import ConfigError, DiagnosticsError, PolicyError, StalePlanError, StateError
-from fineplan.plan.builder import BuildInput, PlanOptions, build_plan, inputs_fingerprint
-from fineplan.plan.desired import Desired, compute_desired
-from fineplan.plan.model import Action, Plan
-from fineplan.plan.refresh import RefreshResult, refresh
+from fineplan.kinds import REGISTRY, KindHandler
+from fineplan.plan.model import Action, Plan, PlanOptions
 from fineplan.providers.base import Provider
+from fineplan.resource import Desired, Kind
 from fineplan.spec.models import AzureTarget, LocalTarget
 from fineplan.spec.project import Project
 from fineplan.state.backend import Backend, LockInfo
 from fineplan.state.model import State
+from fineplan.state.refresh import Snapshot
 
 
 @dataclass
 class PlanRun:
+    """A plan and what it was made from (the executor needs the desired resources and the refreshed state)."""
+
     plan: Plan
     desired: dict[str, Desired]
-    diagnostics: list[Diagnostic]
     refreshed: State
-    remote_files: list[Any] = field(default_factory=list)
+    snapshot: Snapshot = field(default_factory=Snapshot)
+
+
+class ApplyStatus(enum.StrEnum):
+    NO_CHANGES = "no-changes"  # nothing to do (refreshed attributes and adoptions were still recorded)
+    CANCELLED = "cancelled"  # the confirmation was refused
+    APPLIED = "applied"  # the executor ran: see done / failed / skipped / pending
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    plan: Plan
+    status: ApplyStatus
+    done: tuple[str, ...] = ()
+    failed: Mapping[str, str] = field(default_factory=dict)
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    pending: tuple[str, ...] = ()  # submitted, still training (--no-wait)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not ApplyStatus.CANCELLED and not self.failed
+
+    def counts(self) -> dict[str, int]:
+        """Resources added, changed and destroyed by the changes that were done (a replacement is both)."""
+        done = [c for c in self.plan.resource_changes if c.address in self.done]
+        return {
+            "added": sum(c.action.creates for c in done),
+            "changed": sum(c.action is Action.UPDATE for c in done),
+            "destroyed": sum(c.action.destroys for c in done),
+        }
 
 
 class Engine:
@@ -45,17 +81,60 @@ class Engine:
         events: EventSink = discard,
         max_cost: float | None = None,
         lock: bool = True,
+        kinds: Mapping[Kind, KindHandler] = REGISTRY,
     ) -> None:
-        self.ctx = Context(Path(root))
+        self.root = Path(root)
         self.target_name = target
         self.events = events
         self.max_cost = max_cost
         self.use_lock = lock
+        self.kinds = kinds
+        self._loaded: tuple[Project | None, list[Diagnostic]] | None = None
 
-    # ------------------------------------------------------------ setup
+    # ------------------------------------------------------------ load, validate, lint
+
+    def load(self) -> tuple[Project | None, list[Diagnostic]]:
+        if self._loaded is None:
+            from fineplan.spec.loader import load_project
+
+            self._loaded = load_project(self.root)
+        return self._loaded
 
     def project(self) -> Project:
-        return self.ctx.project()
+        """The loaded project, or DiagnosticsError if loading found errors."""
+        project, diags = self.load()
+        if project is None or has_errors(diags):
+            raise DiagnosticsError([d for d in diags if d.is_error] or diags)
+        return project
+
+    def validate(self) -> list[Diagnostic]:
+        """Structure and references only (FP1xx, FP2xx): no dataset is read."""
+        from fineplan.lint.runner import filter_diagnostics
+
+        project, diags = self.load()
+        return filter_diagnostics(project, diags, select=("FP1", "FP2"))
+
+    def lint(self, *, datasets: bool = True) -> list[Diagnostic]:
+        from fineplan.lint.runner import filter_diagnostics, run_project_rules
+
+        project, diags = self.load()
+        found = list(diags)
+        if project is not None and not has_errors(diags):
+            found.extend(run_project_rules(project))
+            if datasets:
+                from fineplan.lint.dataset_checks import check_project_datasets
+
+                found.extend(check_project_datasets(project))
+        return filter_diagnostics(project, found)
+
+    def _linted(self) -> list[Diagnostic]:
+        """Lint findings to carry into a plan; errors stop before anything is read from Azure."""
+        diags = self.lint()
+        if has_errors(diags):
+            raise DiagnosticsError(diags)
+        return diags
+
+    # ------------------------------------------------------------ target, state, provider
 
     def target(self, project: Project) -> tuple[str, LocalTarget | AzureTarget]:
         name = self.target_name or project.settings.default_target
@@ -89,56 +168,59 @@ class Engine:
         with open_provider(project.root, name, target) as handle:
             yield handle.provider
 
-    def lint(self) -> list[Diagnostic]:
-        diags = self.ctx.lint()
-        if has_errors(diags):
-            raise DiagnosticsError(diags)
-        return diags
+    def desired(self, project: Project, *, with_stats: bool = True) -> dict[str, Desired]:
+        from fineplan.plan.desired import compute_desired
+
+        _, target = self.target(project)
+        return compute_desired(project, self.kinds, with_stats=with_stats, default_account=target.account)
 
     # ------------------------------------------------------------ plan
 
     def make_plan(
         self, provider: Provider, project: Project, prior: State, options: PlanOptions, diags: list[Diagnostic]
     ) -> PlanRun:
-        name, target = self.target(project)
-        desired = compute_desired(project, default_account=target.account)
+        """Refresh (unless -refresh=false) and build the plan, priced and guarded. Holds no lock itself."""
+        from fineplan.plan.builder import BuildInput, build_plan
+        from fineplan.plan.costing import Budget
+        from fineplan.plan.desired import inputs_fingerprint
+        from fineplan.pricing import load_price_table
+        from fineplan.state.refresh import RefreshResult, refresh
+
+        name, _ = self.target(project)
+        desired = self.desired(project)
         _check_addresses(options, {*desired, *prior.resources})
-        if options.refreshed:
-            result = refresh(prior, provider, desired, project.settings.project)
+        if options.refresh:
+            result = refresh(prior, provider, desired, project.settings.project, self.kinds)
         else:
-            result = RefreshResult(State.model_validate(prior.model_dump()), [], None)  # type: ignore[arg-type]
-        plan_diags = list(diags)
-        inp = BuildInput(
-            project=project.settings.project,
-            target=name,
-            desired=desired,
-            state=result.state,
-            prior=prior,
-            drift=result.drift,
-            options=options,
-            inputs_digest=inputs_fingerprint(desired, project.settings.model_dump(mode="json")),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            diagnostics=tuple(d.to_json() for d in plan_diags),
+            result = RefreshResult(State.model_validate(prior.model_dump()), [], Snapshot())
+        if self.max_cost is not None:  # a budget given with --max-cost has no place in a file to point at
+            budget = Budget(self.max_cost, None)
+        else:
+            limit = project.settings.policy.max_training_cost_usd
+            budget = Budget(limit, project.settings_location("policy", "max_training_cost_usd"))
+        plan = build_plan(
+            BuildInput(
+                project=project.settings.project,
+                target=name,
+                desired=desired,
+                state=result.state,
+                prior=prior,
+                differ=provider,
+                rules=self.kinds,
+                drift=tuple(result.drift),
+                options=options,
+                prices=load_price_table(project.settings.prices),
+                budget=budget,
+                inputs_digest=inputs_fingerprint(desired, project.settings.model_dump(mode="json")),
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                diagnostics=tuple(diags),
+            )
         )
-        plan = build_plan(inp)
-        plan = self._finish_cost(plan, project, desired)
-        files = list(result.remote.files.values()) if result.remote else []
-        return PlanRun(plan, desired, plan_diags, result.state, files)
-
-    def _finish_cost(self, plan: Plan, project: Project, desired: dict[str, Desired]) -> Plan:
-        from dataclasses import replace
-
-        from fineplan.plan.costing import cost_plan
-
-        budget = self.max_cost if self.max_cost is not None else project.settings.policy.max_training_cost_usd
-        changes, cost, findings = cost_plan(plan, project, desired, budget, budget_from_flag=self.max_cost is not None)
-        return replace(
-            plan, resource_changes=changes, cost=cost, diagnostics=(*plan.diagnostics, *(d.to_json() for d in findings))
-        )
+        return PlanRun(plan, desired, result.state, result.snapshot)
 
     def plan(self, options: PlanOptions | None = None) -> PlanRun:
         options = options or PlanOptions()
-        diags = self.lint()
+        diags = self._linted()
         project = self.project()
         backend = self.backend(project)
         name, _ = self.target(project)
@@ -158,11 +240,12 @@ class Engine:
         wait: bool = True,
         timeout: float | None = None,
         poll_interval: float | None = None,
-    ) -> tuple[Plan, Any]:
-        from fineplan.apply.executor import ApplyOptions, Executor, StateStore
+    ) -> ApplyResult:
+        from fineplan.apply.context import ApplyContext, ApplyOptions, StateStore
+        from fineplan.apply.executor import Executor
 
         options = options or PlanOptions()
-        diags = self.lint()
+        diags = self._linted()
         project = self.project()
         backend = self.backend(project)
         name, target = self.target(project)
@@ -171,46 +254,44 @@ class Engine:
             prior = stored or State(target=name)
             if saved_plan is not None:
                 self._check_fresh(saved_plan, stored, project)
-                options = PlanOptions(
-                    destroy=bool(saved_plan.options.get("destroy")),
-                    targets=tuple(saved_plan.options.get("targets", ())),
-                    replace=tuple(saved_plan.options.get("replace", ())),
-                    refreshed=True,
-                )
+                options = replace(saved_plan.options, refresh=True)
             with self.provider(project) as provider:
                 run = self.make_plan(provider, project, prior, options, diags)
-                plan = run.plan
-                if saved_plan is not None:
-                    plan = _restrict_to_saved(plan, saved_plan)
-                refused = [d for d in run.plan.diagnostics if d.get("severity") == "error"]
+                plan = run.plan if saved_plan is None else _restrict_to_saved(run.plan, saved_plan)
+                refused = run.plan.errors
                 if refused and plan.has_changes:
-                    raise PolicyError(refused[0]["summary"] + " — apply refused before changing anything")
+                    raise PolicyError(refused[0].summary + " — apply refused before changing anything")
                 if not plan.has_changes and not any(c.action is Action.WAIT for c in plan.resource_changes):
-                    # Still record adoptions and refreshed attributes.
-                    if run.refreshed.model_dump() != prior.model_dump():
+                    if run.refreshed.model_dump() != prior.model_dump():  # still record adoptions and reads
                         backend.write(run.refreshed)
-                    return plan, None
+                    return ApplyResult(plan, ApplyStatus.NO_CHANGES)
                 if saved_plan is None and not confirm(plan):
-                    return plan, "cancelled"
+                    return ApplyResult(plan, ApplyStatus.CANCELLED)
                 store = StateStore(run.refreshed, backend)
                 store.save()
-                interval = (
-                    poll_interval if poll_interval is not None else (0.2 if isinstance(target, LocalTarget) else 15.0)
-                )
-                executor = Executor(
-                    plan,
-                    run.desired,
+                if poll_interval is None:
+                    poll_interval = 0.2 if isinstance(target, LocalTarget) else 15.0
+                ctx = ApplyContext(
                     provider,
                     store,
-                    project=project.settings.project,
-                    options=ApplyOptions(wait=wait, timeout=timeout, poll_interval=interval),
-                    events=self.events,
-                    known_files=run.remote_files,
+                    project.settings.project,
+                    ApplyOptions(wait=wait, timeout=timeout, poll_interval=poll_interval),
+                    self.events,
+                    run.snapshot,
                 )
-                result = executor.run()
-                return plan, result
+                report = Executor(plan, run.desired, self.kinds, ctx).run()
+                return ApplyResult(
+                    plan,
+                    ApplyStatus.APPLIED,
+                    tuple(report.done),
+                    dict(report.failed),
+                    dict(report.skipped),
+                    tuple(report.pending),
+                )
 
     def _check_fresh(self, saved: Plan, stored: State | None, project: Project) -> None:
+        from fineplan.plan.desired import inputs_fingerprint
+
         name, _ = self.target(project)
         if saved.project != project.settings.project or saved.target != name:
             raise StalePlanError(
@@ -221,7 +302,7 @@ class Engine:
                 raise StalePlanError("the saved plan was made from an empty state, but state has changed since")
         elif stored is None or stored.lineage != saved.state_lineage or stored.serial != saved.state_serial:
             raise StalePlanError("the state changed since the plan was made (lineage/serial differ); plan again")
-        desired = compute_desired(project, with_stats=False, default_account=self.target(project)[1].account)
+        desired = self.desired(project, with_stats=False)
         if inputs_fingerprint(desired, project.settings.model_dump(mode="json")) != saved.inputs_digest:
             raise StalePlanError("specs or datasets changed since the plan was made; plan again")
 
@@ -232,8 +313,81 @@ class Engine:
         name, _ = self.target(project)
         return self.backend(project).read() or State(target=name)
 
-    def mutate_state(
-        self, operation: str, fn: Callable[[State, Project, Provider | None], str], needs_provider: bool = False
+    def state_rm(self, addresses: list[str]) -> str:
+        from fineplan.state.edits import remove
+
+        return self._edit_state("state rm", lambda state, _project, _provider: remove(state, addresses))
+
+    def state_mv(self, source: str, destination: str) -> str:
+        from fineplan.state.edits import move
+
+        def mv(state: State, _project: Project, _provider: Provider | None) -> str:
+            record = state.get(source)
+            keep = record is not None and self.kinds[Kind(record.kind)].name_is_identity
+            return move(state, source, destination, keep_name=keep)
+
+        return self._edit_state("state mv", mv)
+
+    def state_rebuild(self) -> str:
+        """Rebuild the state from Azure: adopt every object whose tags say it belongs to this project's specs."""
+        from fineplan.state.refresh import refresh
+
+        def rebuild(state: State, project: Project, provider: Provider | None) -> str:
+            assert provider is not None
+            desired = self.desired(project, with_stats=False)
+            empty = State(
+                target=state.target, lineage=state.lineage, serial=state.serial, forgotten=list(state.forgotten)
+            )
+            result = refresh(empty, provider, desired, project.settings.project, self.kinds, adopt_any_digest=True)
+            state.resources.clear()
+            state.pending.clear()
+            state.resources.update(result.state.resources)
+            return f"Rebuilt state with {len(state.resources)} resource(s) found by their tags."
+
+        return self._edit_state("state rebuild", rebuild, needs_provider=True)
+
+    def import_resource(self, address: str, remote_id: str) -> str:
+        """Adopt an existing Azure object into state, recorded with the current spec's inputs digest."""
+        if not remote_id.strip():
+            raise ConfigError("import needs a non-empty ID (a file-…, ftjob-… or deployment name)")
+
+        def do_import(state: State, project: Project, provider: Provider | None) -> str:
+            assert provider is not None
+            if address in state.resources:
+                raise StateError(f"{address} is already managed (state rm it first)")
+            want = self.desired(project, with_stats=False).get(address)
+            if want is None:
+                raise StateError(f"{address} is not declared in the specs")
+            record = self.kinds[want.kind].import_record(provider, want, remote_id)
+            files = record.attributes.get("files", {})
+            for released in [record.remote_id, *(f["id"] for f in files.values())]:
+                if released in state.forgotten:
+                    state.forgotten.remove(released)
+            state.put(record)
+            return f"Imported {remote_id} as {address}."
+
+        return self._edit_state("import", do_import, needs_provider=True)
+
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Fine-tuned models, deployment names and endpoints, from the state."""
+        project = self.project()
+        _, target = self.target(project)
+        endpoint = target.endpoint if isinstance(target, AzureTarget) else "local emulator (fineplan emulator serve)"
+        state = self.read_state()
+        out: dict[str, dict[str, Any]] = {}
+        for address in state.addresses():
+            record = state.resources[address]
+            shown = self.kinds[Kind(record.kind)].outputs(record, endpoint)
+            if shown is not None:
+                out[address] = shown
+        return out
+
+    def _edit_state(
+        self,
+        operation: str,
+        fn: Callable[[State, Project, Provider | None], str],
+        *,
+        needs_provider: bool = False,
     ) -> str:
         project = self.project()
         backend = self.backend(project)
@@ -242,11 +396,11 @@ class Engine:
             state = backend.read() or State(target=name)
             if needs_provider:
                 with self.provider(project) as provider:
-                    msg = fn(state, project, provider)
+                    message = fn(state, project, provider)
             else:
-                msg = fn(state, project, None)
+                message = fn(state, project, None)
             backend.write(state)
-            return msg
+            return message
 
 
 def _check_addresses(options: PlanOptions, known: set[str]) -> None:
@@ -263,7 +417,7 @@ def _check_addresses(options: PlanOptions, known: set[str]) -> None:
 
 def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:
     """Execute what the saved plan said; refuse if the fresh refresh disagrees about what to do."""
-    from dataclasses import replace
+    from fineplan.plan.stages import plan_stages
 
     wanted = {c.address: c.action for c in saved.resource_changes}
     changes = []
@@ -276,7 +430,7 @@ def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:
                 f"{c.address}: the saved plan says {want.value}, but Azure now needs {c.action.value}; plan again"
             )
         changes.append(c)
-    return replace(current, resource_changes=tuple(changes))
+    return replace(current, resource_changes=tuple(changes), stages=plan_stages(changes))
 
 
 def load_plan_file(path: Path) -> Plan:

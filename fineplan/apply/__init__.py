@@ -1,1 +1,2 @@
-"""Apply: walk a Plan, call the provider, journal to state, emit typed events."""
+"""Apply: run a Plan's stages through each kind's step (`fineplan.apply.context.ApplyRules`), journal to state,
+emit typed events."""

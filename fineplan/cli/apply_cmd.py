@@ -30,46 +30,38 @@ def add_apply_flags(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, *, destroy: bool = False) -> int:
     from fineplan.cli.plan_cmd import render_plan
     from fineplan.cli.progress import progress_sink
-    from fineplan.engine import Engine, load_plan_file
+    from fineplan.engine import ApplyStatus, Engine, load_plan_file
+    from fineplan.plan.model import Plan
 
     saved = load_plan_file(Path(args.planfile)) if getattr(args, "planfile", None) else None
     with progress_sink() as sink:
         engine = Engine(root(args), args.target_name, events=sink, max_cost=args.max_cost, lock=args.lock)
 
-        def confirm(plan: object) -> bool:
-            write(render_plan(plan, "human"))  # type: ignore[arg-type]
+        def confirm(plan: Plan) -> bool:
+            write(render_plan(plan, "human"))
             if args.auto_approve:
                 return True
             verb = "destroy all resources" if destroy else "perform these actions"
             return confirm_on_terminal(f"\nDo you want to {verb}? Only 'yes' will be accepted: ")
 
-        plan, result = engine.apply(
+        result = engine.apply(
             options=plan_options(args, destroy=destroy),
             saved_plan=saved,
             confirm=confirm,
             wait=args.wait,
             timeout=args.timeout,
         )
-    if result is None:
-        write(render_plan(plan, "human"))
+    if result.status is ApplyStatus.NO_CHANGES:
+        write(render_plan(result.plan, "human"))
         return 0
-    if result == "cancelled":
+    if result.status is ApplyStatus.CANCELLED:
         write("Apply cancelled.\n")
         return 1
-    counts = {"created": 0, "changed": 0, "destroyed": 0}
-    for c in plan.resource_changes:
-        if c.address not in result.done:
-            continue
-        if c.action.value in ("create", "replace"):
-            counts["created"] += 1
-        if c.action.value == "update":
-            counts["changed"] += 1
-        if c.action.value in ("delete", "replace"):
-            counts["destroyed"] += 1
+    counts = result.counts()
     verb = "Destroy" if destroy else "Apply"
     status = "complete" if result.ok else "failed"
     write(
-        f"\n{verb} {status}! Resources: {counts['created']} added, {counts['changed']} changed, "
+        f"\n{verb} {status}! Resources: {counts['added']} added, {counts['changed']} changed, "
         f"{counts['destroyed']} destroyed.\n"
     )
     for address, reason in result.skipped.items():

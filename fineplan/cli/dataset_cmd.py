@@ -47,7 +47,7 @@ def detect_format(path: Path) -> str:
     """Guess the format from the first object line: DPO keys, RFT (last message from the user), else chat."""
     import orjson
 
-    from fineplan.datasets.filekind import not_regular
+    from fineplan.filekind import not_regular
 
     if not_regular(path) is not None:  # the check says what it is; opening a FIFO here would block
         return "chat"
@@ -205,7 +205,7 @@ def render_text(doc: dict[str, Any], diagnostics: list[Any]) -> str:
 
 def _inspect_name(args: argparse.Namespace, root: Path) -> int:
     """`dataset inspect NAME`: the Dataset as lint sees it, transform and split applied, part by part."""
-    from fineplan.context import Context
+    from fineplan.engine import Engine
     from fineplan.lint.dataset_checks import inspect_dataset
 
     if args.validation_of:
@@ -213,7 +213,7 @@ def _inspect_name(args: argparse.Namespace, root: Path) -> int:
     epochs = _epochs(args.epochs)
     if args.model:
         _check_model(args.model)
-    project, load_diags = Context(root).load()
+    project, load_diags = Engine(root).load()
     if project is None:
         from fineplan.errors import DiagnosticsError
 

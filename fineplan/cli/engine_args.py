@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from fineplan.errors import ConfigError
-from fineplan.plan.builder import PlanOptions
+from fineplan.plan.model import PlanOptions
 
 
 def _bool(text: str) -> bool:
@@ -91,7 +91,7 @@ def plan_options(args: argparse.Namespace, *, destroy: bool = False, refresh_onl
         refresh_only=refresh_only,
         targets=tuple(args.addresses),
         replace=tuple(args.replace),
-        refreshed=bool(args.refresh),
+        refresh=bool(args.refresh),
     )
 
 

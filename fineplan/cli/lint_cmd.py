@@ -3,43 +3,22 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from fineplan.cli.common import context, write
+from fineplan.cli.common import engine, write
 from fineplan.diagnostics import Diagnostic, Location, has_errors
+from fineplan.render.views import DIAGNOSTIC_VIEWS, ViewOptions
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("lint", help="check specs, compatibility, datasets and policy")
-    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    p.add_argument("--format", choices=DIAGNOSTIC_VIEWS.names, default="text")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     p.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     p.add_argument("--explain", metavar="CODE", help="show a rule's documentation and exit")
     p.add_argument("--no-datasets", action="store_true", help="skip reading dataset files")
     p.set_defaults(handler=run)
-
-
-def _renderer(fmt: str, root: Path) -> Callable[[list[Diagnostic]], str]:
-    if fmt == "json":
-        from fineplan.render.diagnostics_json import render_json
-
-        return render_json
-    if fmt == "sarif":
-        from fineplan.render.sarif import render_sarif
-
-        return render_sarif
-    if fmt == "github":
-        from fineplan.render.github import render_github
-
-        return render_github
-    from fineplan.render.diagnostics_text import render_diagnostics, summary_line
-
-    def text(diags: list[Diagnostic]) -> str:
-        return render_diagnostics(diags, root, totals=False) + summary_line(diags) + "\n"
-
-    return text
 
 
 def _from_working_dir(diags: list[Diagnostic], root: Path) -> list[Diagnostic]:
@@ -79,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
             return 1
         write(f"{rule.code} {rule.name} ({rule.severity.value})\n\n{rule.docs()}\n")
         return 0
-    ctx = context(args)
-    diags = ctx.lint(datasets=not args.no_datasets)
-    shown = _from_working_dir(diags, ctx.root) if args.format in ("sarif", "github") else diags
-    write(_renderer(args.format, ctx.root)(shown))
+    facade = engine(args)
+    diags = facade.lint(datasets=not args.no_datasets)
+    shown = _from_working_dir(diags, facade.root) if args.format in ("sarif", "github") else diags
+    write(DIAGNOSTIC_VIEWS.render(shown, args.format, ViewOptions(root=facade.root)))
     failed = has_errors(diags) or (args.strict and bool(diags))
     return 1 if failed else 0

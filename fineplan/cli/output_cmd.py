@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-from fineplan.cli.common import write
-from fineplan.cli.engine_args import add_target_flag, root
+from fineplan.cli.common import engine, write
+from fineplan.cli.engine_args import add_target_flag
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,39 +17,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run)
 
 
-def outputs(engine: Any) -> dict[str, dict[str, Any]]:
-    from fineplan.spec.models import AzureTarget
-
-    project = engine.project()
-    _, target = engine.target(project)
-    state = engine.read_state()
-    out: dict[str, dict[str, Any]] = {}
-    for address in state.addresses():
-        res = state.resources[address]
-        if res.kind == "FineTuningJob":
-            out[address] = {
-                "job_id": res.remote_id,
-                "status": res.status,
-                "fine_tuned_model": res.attributes.get("fine_tuned_model"),
-            }
-        elif res.kind == "Deployment":
-            endpoint = (
-                target.endpoint if isinstance(target, AzureTarget) else "local emulator (fineplan emulator serve)"
-            )
-            out[address] = {
-                "deployment": res.name,
-                "account": res.attributes.get("account"),
-                "model": res.attributes.get("model"),
-                "endpoint": endpoint,
-                "type": res.attributes.get("type"),
-            }
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    from fineplan.engine import Engine
-
-    values = outputs(Engine(root(args), args.target_name))
+    values = engine(args).outputs()
     if args.name:
         if args.name not in values:
             write(f"No output named {args.name!r}.\n")

@@ -8,6 +8,7 @@ from pathlib import Path
 from fineplan.cli.common import write
 from fineplan.cli.engine_args import add_plan_flags, plan_options, root
 from fineplan.plan.model import Plan
+from fineplan.render.views import PLAN_VIEWS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,14 +22,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="show drift only: how Azure differs from the recorded state",
     )
-    p.add_argument("--format", choices=("human", "json", "markdown"), default="human")
+    p.add_argument("--format", choices=PLAN_VIEWS.names, default="human")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 0 no changes, 1 error, 2 changes")
     p.set_defaults(handler=run)
 
 
 def render_plan(plan: Plan, fmt: str) -> str:
     from fineplan.render.color import use_color
-    from fineplan.render.plan_views import render_plan as view
+    from fineplan.render.views import render_plan as view
 
     return view(plan, fmt, color=fmt == "human" and use_color())
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             write(
                 f"\nSaved the plan to: {args.out}\nTo perform exactly these actions, run: fineplan apply {args.out}\n"
             )
-    if any(d.get("severity") == "error" for d in plan.diagnostics):
+    if plan.errors:
         return 1
     if args.detailed_exitcode:
         return 2 if plan.has_changes else 0

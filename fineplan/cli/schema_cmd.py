@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from fineplan.cli.common import write
+from fineplan.resource import Kind
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the spec language")
-    p.add_argument("--kind", choices=("Dataset", "FineTuningJob", "Deployment", "Project"))
+    p.add_argument("--kind", choices=(*(k.value for k in Kind), "Project"))
     p.set_defaults(handler=run)
 
 

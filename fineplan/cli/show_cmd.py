@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from fineplan.cli.common import write
-from fineplan.cli.engine_args import add_target_flag, root
+from fineplan.cli.common import engine, write
+from fineplan.cli.engine_args import add_target_flag
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fineplan.engine import Engine, load_plan_file
+    from fineplan.engine import load_plan_file
 
     if args.planfile:
         plan = load_plan_file(Path(args.planfile))
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
         write(render_plan(plan, "json" if args.json else "human"))
         return 0
-    state = Engine(root(args), args.target_name).read_state()
+    state = engine(args).read_state()
     if args.json:
         write(state.to_json().decode("utf-8"))
         return 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from fineplan.cli.common import context, write
+from fineplan.cli.common import engine, write
 from fineplan.diagnostics import has_errors
+from fineplan.render.views import DIAGNOSTIC_VIEWS, ViewOptions
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,14 +16,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ctx = context(args)
-    diags = ctx.validate()
-    if args.json:
-        from fineplan.render.diagnostics_json import render_json
-
-        write(render_json(diags))
-    else:
-        from fineplan.render.diagnostics_text import render_diagnostics, summary_line
-
-        write(render_diagnostics(diags, ctx.root, totals=False) + summary_line(diags) + "\n")
+    facade = engine(args)
+    diags = facade.validate()
+    write(DIAGNOSTIC_VIEWS.render(diags, "json" if args.json else "text", ViewOptions(root=facade.root)))
     return 1 if has_errors(diags) else 0

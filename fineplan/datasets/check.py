@@ -29,7 +29,6 @@ from fineplan import __version__
 from fineplan.datasets import codes as C
 from fineplan.datasets import identity
 from fineplan.datasets.dedupe import HashLog, bucket_count, find_duplicates, find_leaks, remove_spill
-from fineplan.datasets.filekind import not_regular
 from fineplan.datasets.findings import Findings
 from fineplan.datasets.formats import validator_for
 from fineplan.datasets.parallel import fork_pool, ranges, worker_count
@@ -41,6 +40,7 @@ from fineplan.datasets.scan import (
 from fineplan.datasets.stats import DatasetStats, Ratio, TokenTally, finish_stats, ratio_from_sample
 from fineplan.datasets.tokens import get_encoder, model_limits
 from fineplan.diagnostics import Diagnostic, Location, Severity
+from fineplan.filekind import not_regular
 
 Fmt = Literal["chat", "preference", "reinforcement"]
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from fineplan.datasets.cachedir import cache_dir as resolve_cache_dir
-from fineplan.datasets.filekind import require_regular
+from fineplan.filekind import require_regular
 
 DB_NAME = "datasets.sqlite3"
 READ_BLOCK = 1 << 20

@@ -10,10 +10,10 @@ import io
 from pathlib import Path
 
 from fineplan.datasets import codes as C
-from fineplan.datasets.filekind import not_regular
 from fineplan.datasets.formats import validator_for
 from fineplan.datasets.scan import ScanConfig, scan_stream
 from fineplan.datasets.tokens import DEFAULT_ENCODING, DEFAULT_MAX_TOKENS
+from fineplan.filekind import not_regular
 
 MIN_EXAMPLES = 10
 MAX_FILE_BYTES = 512 * 1024 * 1024

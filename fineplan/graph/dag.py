@@ -8,7 +8,7 @@ thousands of jobs, costs neither quadratic time nor Python's recursion limit.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 
 class CycleError(Exception):
@@ -21,6 +21,14 @@ class DAG:
     def __init__(self) -> None:
         self._deps: dict[str, set[str]] = {}
         self._users: dict[str, set[str]] = {}  # the reverse edges: node -> the nodes that depend on it
+
+    @classmethod
+    def of(cls, deps: Mapping[str, Iterable[str]], *, within: bool = True) -> DAG:
+        """A DAG of `deps` (node → what it needs). With `within`, edges to nodes outside `deps` are dropped."""
+        dag = cls()
+        for node, needs in deps.items():
+            dag.add(node, (d for d in needs if d in deps) if within else needs)
+        return dag
 
     def add(self, node: str, depends_on: Iterable[str] = ()) -> None:
         self._deps.setdefault(node, set())
@@ -85,6 +93,17 @@ class DAG:
                     heapq.heappush(ready, u)
         return out
 
+    def reverse_topological(self) -> list[str]:
+        """Dependents first (the order to delete in); the exact reverse of `topological()`."""
+        return self.topological()[::-1]
+
+    def reversed(self) -> DAG:
+        """The same nodes with every edge turned around: a node then needs its dependents."""
+        out = DAG()
+        for n in self._deps:
+            out.add(n, self._users.get(n, ()))
+        return out
+
     def downstream(self, node: str) -> set[str]:
         """Everything that (transitively) depends on node."""
         seen: set[str] = set()
@@ -108,3 +127,10 @@ class DAG:
                     seen.add(d)
                     todo.append(d)
         return seen
+
+    def with_dependencies(self, nodes: Iterable[str]) -> set[str]:
+        """`nodes` (those in the graph) and everything they (transitively) depend on: what `-target` keeps."""
+        keep = {n for n in nodes if n in self._deps}
+        for n in list(keep):
+            keep |= self.upstream(n)
+        return keep

@@ -7,14 +7,20 @@ builder may use an in-memory fake; nothing else may.
 Reads are list-based (paged) so refresh costs a few calls, not one GET per resource. Writes that take time
 (deployment create/update/delete) block until the long-running operation finishes. Errors that retrying will not
 fix raise `fineplan.errors.ProviderError` (with the Azure error code in `.code` when there is one).
+
+The provider also says what a difference means (`diff`): which changed attributes force a new remote object and
+which are updated in place, and whether a replacement must delete the old object first. The engine decides
+from that answer alone (Pulumi's `DiffResult.replaces`, Terraform's `RequiresReplace`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from fineplan.resource import Kind
 
 TERMINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
@@ -119,7 +125,44 @@ class DeploymentRequest:
 ProgressFn = Callable[[int, int], None]
 
 
-class Provider(Protocol):
+@dataclass(frozen=True)
+class DiffResult:
+    """What differs between a resource's prior attributes and the planned ones, and what that means in Azure.
+
+    `changed` is every differing attribute; `replaces` those that force a new remote object, `updates` those
+    updated in place (together they are `changed`). `delete_before_replace`: if this resource is replaced, for
+    whatever reason (a forced -replace too), the old object must go first, e.g. because the new one takes its
+    name in the same account; otherwise the new one is created before the old one is deleted.
+    """
+
+    changed: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
+    updates: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+
+    def without(self, ignored: Collection[str]) -> DiffResult:
+        """The result with `ignored` attributes (lifecycle.ignore_changes) left out."""
+        if not ignored or not self.changed:
+            return self
+        keep = [p for p in self.changed if p not in ignored]
+        return DiffResult(
+            tuple(keep),
+            tuple(p for p in self.replaces if p in keep),
+            tuple(p for p in self.updates if p in keep),
+            self.delete_before_replace,
+        )
+
+
+class Differ(Protocol):
+    """The pure half of a provider: what a planned change means for one resource. No I/O."""
+
+    def diff(self, kind: Kind, prior: Mapping[str, Any], planned: Mapping[str, Any]) -> DiffResult:
+        """Compare `planned` (values may be `fineplan.resource.UNKNOWN`) with `prior`, attribute by attribute.
+        Only attributes present in `planned` are compared."""
+        ...
+
+
+class Provider(Differ, Protocol):
     """Everything the engine asks of Azure. Accounts are ARM account names within the target."""
 
     # files

@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
+from fineplan.resource import KNOWN_AFTER_APPLY
+
 Mode = Literal["create", "delete", "update"]
 Path = tuple[str | int, ...]
 Paint = Callable[..., str]
 
-KNOWN_AFTER_APPLY = "(known after apply)"
 FORCES_REPLACEMENT = "# forces replacement"
 _STYLE = {"+": ("green",), "-": ("red",), "~": ("yellow",), " ": ()}
 

@@ -1,7 +1,8 @@
 """The plan for people at a terminal, in Terraform's grammar (which users already read fluently).
 
-Order: changes made outside fineplan (drift), the actions, gates, `Plan: …` with the cost and budget lines,
-then the loud parts (retraining, blocked changes), then the plan's diagnostics. Colour only when asked
+Order: changes made outside fineplan (drift), the actions, gates, the apply order when something is deleted
+(which stage deletes what, and which replacement takes its resource down first), `Plan: …` with the cost and
+budget lines, then the loud parts (retraining, blocked changes), then the plan's diagnostics. Colour only when asked
 (the CLI passes `use_color()`, which honours NO_COLOR and the TTY).
 """
 
@@ -21,7 +22,7 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
         out += _drift(plan, paint)
 
     changes = words.shown_changes(plan)
-    if not changes and plan.options.get("refresh_only") and plan.drift:
+    if not changes and plan.options.refresh_only and plan.drift:
         out.append("Apply this plan to record these changes in the fineplan state; no remote objects will change.")
         out += _diagnostics(plan, paint)
         return "\n".join(out).rstrip("\n") + "\n"
@@ -48,6 +49,7 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
         out += words.resource_block(change, paint)
         out.append("")
     out += _gates(plan, paint)
+    out += _stages(plan, paint)
 
     out.append(paint(words.plan_line(plan), "bold"))
     for line in (words.wait_line(plan), words.cost_line(plan)):
@@ -74,7 +76,7 @@ def _drift(plan: Plan, paint: Painter) -> list[str]:
     for drift in plan.drift:
         out += words.drift_block(drift, paint)
         out.append("")
-    if plan.options.get("refresh_only"):
+    if plan.options.refresh_only:
         out.append(
             "This is a refresh-only plan, so fineplan will not take any actions to undo these. If you were "
             "expecting these changes then you can apply this plan to record the updated values in the fineplan "
@@ -97,6 +99,16 @@ def _gates(plan: Plan, paint: Painter) -> list[str]:
         style = {"passed": "green", "failed": "red"}.get(gate.status, "yellow")
         out.append("  " + paint(words.gate_title(gate), style))
         out += [f"    {words.gate_check_text(c)}" for c in gate.checks]
+    return [*out, ""]
+
+
+def _stages(plan: Plan, paint: Painter) -> list[str]:
+    if not words.order_matters(plan):
+        return []
+    out = [paint("Apply order:", "bold")]
+    for heading, items in words.stage_lines(plan):
+        out.append(f"  {heading}")
+        out += [f"       {item}" for item in items]
     return [*out, ""]
 
 
@@ -128,7 +140,7 @@ def _blocked_warning(plan: Plan, paint: Painter) -> list[str]:
 def _diagnostics(plan: Plan, paint: Painter) -> list[str]:
     out: list[str] = []
     for d in plan.diagnostics:
-        style = {"error": "red", "warning": "yellow"}.get(d.get("severity", ""), "blue")
+        style = {"error": "red", "warning": "yellow"}.get(d.severity.value, "blue")
         lines = words.diagnostic_lines(d)
         out += ["", paint(lines[0], style, "bold"), *lines[1:]]
     return out

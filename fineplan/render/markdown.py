@@ -1,7 +1,8 @@
 """The plan as a GitHub pull-request comment: summary and cost up top, warnings as callouts, details folded.
 
 Layout: title, `Plan: …`, cost table, callouts (over budget, retraining, destroys, blocked gates), drift and
-per-resource `<details>` (the human rendering's blocks in a `diff` fence), gates, dataset stats, lint results.
+per-resource `<details>` (the human rendering's blocks in a `diff` fence), the apply order (when something is
+deleted), gates, the kinds' own sections (dataset stats), lint results.
 GitHub rejects comments over 65,536 characters, so the output stays under `max_chars` by eliding the middle of
 long lists and saying so; the head (summary, cost, warnings) and the tail (lint results) are always kept.
 """
@@ -16,6 +17,8 @@ from typing import Any
 from fineplan.plan.model import FORMAT_VERSION, Action, Plan, ResourceChange
 from fineplan.pricing import format_usd
 from fineplan.render import plan_text as words
+from fineplan.render.kinds import KIND_VIEWS
+from fineplan.resource import Kind
 
 MARKER = "<!-- fineplan-plan -->"  # lets CI find and update its own comment in place
 _CALLOUT_ITEMS = 10  # bullet lists in callouts
@@ -24,7 +27,8 @@ _BLOCK_LINES = 150  # lines of one resource's diff
 _ICON = {
     Action.CREATE: "🟢",
     Action.UPDATE: "🟡",
-    Action.REPLACE: "🔴",
+    Action.CREATE_THEN_DELETE: "🔴",
+    Action.DELETE_THEN_CREATE: "🔴",
     Action.DELETE: "🔴",
     Action.WAIT: "🔵",
     Action.READ: "🔵",
@@ -59,7 +63,7 @@ def render_markdown(plan: Plan, *, max_chars: int = 65000) -> str:
 
 def _head(plan: Plan) -> str:
     out = [MARKER, f"### fineplan plan · `{plan.project}` → `{plan.target}`", ""]
-    if not words.shown_changes(plan) and plan.options.get("refresh_only") and plan.drift:
+    if not words.shown_changes(plan) and plan.options.refresh_only and plan.drift:
         n = len(plan.drift)
         out += [
             f"**Refresh only:** {n} change{'s' if n != 1 else ''} made outside fineplan will be recorded in "
@@ -133,8 +137,8 @@ def _callouts(plan: Plan) -> list[str]:
         out += _callout(
             "WARNING",
             f"**{n} resource{'s' if n != 1 else ''} will be destroyed"
-            + (" or replaced**" if any(c.action is Action.REPLACE for c in gone) else "**"),
-            [f"`{c.address}` ({'replaced' if c.action is Action.REPLACE else 'destroyed'})" for c in gone],
+            + (" or replaced**" if any(c.action.is_replace for c in gone) else "**"),
+            [f"`{c.address}` ({_gone(c)})" for c in gone],
         )
     held = words.blocked(plan)
     if held:
@@ -145,14 +149,21 @@ def _callouts(plan: Plan) -> list[str]:
             [f"`{c.address}`: {_md(c.blocked or '')}" for c in held],
         )
     # FP501 (over budget) has its own callout above.
-    errors = [d for d in plan.diagnostics if d.get("severity") == "error" and d.get("code") != "FP501"]
+    errors = [d for d in plan.errors if d.code != "FP501"]
     if errors:
         out += _callout(
             "CAUTION",
             f"**{len(errors)} error{'s' if len(errors) != 1 else ''}**",
-            [f"**{d['code']}** {_md(d['summary'])}" for d in errors],
+            [f"**{d.code}** {_md(d.summary)}" for d in errors],
         )
     return out
+
+
+def _gone(change: ResourceChange) -> str:
+    if change.action is Action.DELETE:
+        return "destroyed"
+    outage = words.delete_first_note(change)
+    return f"replaced: {_md(outage)}" if outage else "replaced: the new one first, the old one deleted at cleanup"
 
 
 def _callout(kind: str, title: str, items: Sequence[str]) -> list[str]:
@@ -250,8 +261,11 @@ def _fit(items: list[str], budget: int, noun: str) -> list[str]:
 
 def _tail(plan: Plan) -> str:
     out: list[str] = []
+    out += _stages(plan)
     out += _gates(plan)
-    out += _datasets(plan)
+    for view in KIND_VIEWS.values():
+        if view.markdown_section is not None:
+            out += view.markdown_section(plan)
     out += _lint(plan)
     out += [
         "",
@@ -285,12 +299,23 @@ def _gate_status(status: str) -> str:
     return {"passed": "✅ passed", "failed": "❌ **failed**"}.get(status, "⏳ pending")
 
 
-def _datasets(plan: Plan) -> list[str]:
+def _stages(plan: Plan) -> list[str]:
+    if not words.order_matters(plan):
+        return []
+    out = ["#### Apply order", ""]
+    for heading, items in words.stage_lines(plan):
+        out.append(_md(heading))
+        out += [f"   - {_md(item)}" for item in items]
+    return [*out, ""]
+
+
+def dataset_section(plan: Plan) -> list[str]:
+    """The Datasets table: stats of the datasets the plan touches (Dataset's renderer entry)."""
     rows = []
     for c in plan.resource_changes:
         attrs = c.after or c.before or {}
         stats = attrs.get("stats")
-        if c.kind != "Dataset" or not isinstance(stats, dict):
+        if c.kind is not Kind.DATASET or not isinstance(stats, dict):
             continue
         shown = " · ".join(f"{k} {_number(v)}" for k, v in stats.items() if isinstance(v, int | float | str))
         digest = attrs.get("digest")
@@ -313,10 +338,9 @@ def _lint(plan: Plan) -> list[str]:
         return [*out, "No lint findings.", ""]
     rows = []
     for d in plan.diagnostics:
-        where = d.get("range")
-        at = f" (`{where['filename']}:{where['start']['line']}`)" if where else ""
-        detail = f"<br><sub>{_md(d['detail'])}</sub>" if d.get("detail") else ""
-        rows.append(f"- {_SEVERITY_ICON.get(d['severity'], '')} **{d['code']}** {_md(d['summary'])}{at}{detail}")
+        at = f" (`{d.location.file}:{d.location.line}`)" if d.location else ""
+        detail = f"<br><sub>{_md(d.detail)}</sub>" if d.detail else ""
+        rows.append(f"- {_SEVERITY_ICON.get(d.severity.value, '')} **{d.code}** {_md(d.summary)}{at}{detail}")
     return [*out, *_capped(rows, "findings"), ""]
 
 

@@ -1,4 +1,4 @@
-"""The canonical JSON plan: render it, load it back (validated against its schema), and shape its cost block.
+"""The canonical JSON plan: render it and load it back (validated against its schema).
 
 The format is documented in specs/plan-format.md; its schema is `plan_schema()` (published as
 specs/plan.schema.json). `plan --format json` and `show --json PLANFILE` print `render_plan_json(plan)`.
@@ -7,14 +7,11 @@ specs/plan.schema.json). `plan --format json` and `show --json PLANFILE` print `
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fineplan.errors import FineplanError
-from fineplan.plan.model import Plan
+from fineplan.plan.model import FORMAT_VERSION, Plan
 from fineplan.render.plan_schema import plan_schema
-
-if TYPE_CHECKING:
-    from fineplan.pricing import CostSummary, PriceTable
 
 _MAX_ERRORS = 10
 
@@ -45,35 +42,12 @@ def load_plan_json(text: str | bytes) -> Plan:
         raise PlanFormatError(f"not a JSON plan: {exc}") from None
     version = doc.get("format_version") if isinstance(doc, dict) else None
     if isinstance(doc, dict) and version != plan_schema()["properties"]["format_version"]["const"]:
-        raise PlanFormatError(f"unsupported plan format_version {version!r}: this fineplan reads 1.0")
+        raise PlanFormatError(f"unsupported plan format_version {version!r}: this fineplan reads {FORMAT_VERSION}")
     problems = validate_plan_document(doc)
     if problems:
         more = f"\n  … and {len(problems) - _MAX_ERRORS} more" if len(problems) > _MAX_ERRORS else ""
         raise PlanFormatError("invalid JSON plan:\n  " + "\n  ".join(problems[:_MAX_ERRORS]) + more)
     return Plan.from_json(doc)
-
-
-def cost_document(
-    summary: CostSummary,
-    *,
-    price_table: PriceTable | None = None,
-    max_training_cost_usd: float | None = None,
-) -> dict[str, Any]:
-    """The plan's `cost` block: `summary.to_json()` plus the price table's currency/as-of date and the budget.
-
-    The plan builder puts this on `Plan.cost`; renderers read only this block (and per-change `cost`).
-    """
-    from fineplan.pricing import over_budget
-
-    doc: dict[str, Any] = {}
-    if price_table is not None:
-        doc |= {"currency": price_table.currency, "as_of": price_table.as_of}
-    doc |= summary.to_json()
-    doc["budget"] = {
-        "max_training_cost_usd": max_training_cost_usd,
-        "over": over_budget(summary.training_usd, max_training_cost_usd),
-    }
-    return doc
 
 
 def _json_path(parts: Any) -> str:

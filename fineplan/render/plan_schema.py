@@ -1,18 +1,21 @@
-"""The JSON Schema (draft 2020-12) of the canonical JSON plan, format_version 1.0.
+"""The JSON Schema (draft 2020-12) of the canonical JSON plan, format_version 2.0.
 
 Kept as Python so it ships inside the package (no data file to find at run time); `specs/plan.schema.json` is
 its published copy, checked against this by the tests (rewritten by `FINEPLAN_ACCEPT=1`). The prose is in
 `specs/plan-format.md`. Objects fineplan controls forbid unknown keys, so the schema and the code cannot drift
-apart silently; `before`/`after`/`options`/gate checks are open.
+apart silently; `before`/`after`/gate checks are open. Every closed vocabulary (actions, reason codes, stages,
+drift changes, kinds) is an enum here, taken from the model's own enums.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fineplan.plan.model import FORMAT_VERSION, Action
+from fineplan.plan.model import FORMAT_VERSION, Action, GateStatus, ReasonCode, StageName
+from fineplan.resource import Kind
+from fineplan.state.drift import DriftChange
 
-SCHEMA_ID = "https://fineplan.dev/schemas/plan-1.0.schema.json"
+SCHEMA_ID = f"https://fineplan.dev/schemas/plan-{FORMAT_VERSION}.schema.json"
 
 _STR: dict[str, Any] = {"type": "string"}
 _BOOL: dict[str, Any] = {"type": "boolean"}
@@ -46,11 +49,15 @@ def _position() -> dict[str, Any]:
 def plan_schema() -> dict[str, Any]:
     actions = [a.value for a in Action]
     json_actions = sorted({v for a in Action for v in a.json_actions})
+    kinds = [k.value for k in Kind]
     attribute_path = {"type": "string", "description": "A dotted attribute path, e.g. hyperparameters.n_epochs."}
     defs: dict[str, Any] = {
         "reason": _closed(
             {
-                "code": {**_STR, "description": "Machine-readable, e.g. input_changed, deleted_outside, new."},
+                "code": {
+                    "enum": [r.value for r in ReasonCode],
+                    "description": "Machine-readable, from a closed vocabulary (see plan-format.md).",
+                },
                 "message": {**_STR, "description": "For people: what changed and where."},
                 "attribute": attribute_path,
             },
@@ -76,15 +83,16 @@ def plan_schema() -> dict[str, Any]:
         "resource_change": _closed(
             {
                 "address": {**_STR, "pattern": r"^[a-z]+\.[a-z0-9-]+$", "description": "kind.name, e.g. job.sft"},
-                "kind": {**_STR, "description": "Dataset, FineTuningJob or Deployment."},
+                "kind": {"enum": kinds},
                 "name": _STR,
                 "actions": {
                     "type": "array",
                     "items": {"enum": json_actions},
                     "minItems": 1,
-                    "description": 'Terraform-style: a replacement is ["delete", "create"].',
+                    "description": 'Terraform-style, in the order apply does them: create-then-delete is ["create", '
+                    '"delete"], delete-then-create ["delete", "create"].',
                 },
-                "action": {"enum": actions, "description": "The single action, replace included."},
+                "action": {"enum": actions, "description": "The single action; a replacement names its order."},
                 "reasons": {"type": "array", "items": {"$ref": "#/$defs/reason"}},
                 "before": _attributes("Attributes as last read (null when the resource does not exist yet)."),
                 "after": _attributes("Attributes as planned (null when the resource is being destroyed)."),
@@ -109,12 +117,21 @@ def plan_schema() -> dict[str, Any]:
                 "cost": {"anyOf": [{"$ref": "#/$defs/cost_estimate"}, {"type": "null"}]},
             }
         ),
+        "stage": _closed(
+            {
+                "name": {
+                    "enum": [s.value for s in StageName],
+                    "description": "walk, then delete, then cleanup; only stages with something to do are listed.",
+                },
+                "addresses": {"type": "array", "items": _STR, "description": "The changes this stage performs."},
+            }
+        ),
         "drift": _closed(
             {
                 "address": _STR,
-                "kind": _STR,
+                "kind": {"enum": kinds},
                 "name": _STR,
-                "change": {"enum": ["deleted", "changed", "expired", "failed", "cancelled", "model_gone", "adopted"]},
+                "change": {"enum": [c.value for c in DriftChange]},
                 "message": _STR,
                 "before": _attributes("As last recorded in state."),
                 "after": _attributes("As refresh found it (null when gone)."),
@@ -124,7 +141,7 @@ def plan_schema() -> dict[str, Any]:
             {
                 "address": {**_STR, "description": "The gated deployment."},
                 "job": {**_STR, "description": "The job whose metrics are checked."},
-                "status": {"enum": ["passed", "failed", "pending"]},
+                "status": {"enum": [g.value for g in GateStatus]},
                 "checks": {
                     "type": "array",
                     "items": {
@@ -203,11 +220,21 @@ def plan_schema() -> dict[str, Any]:
                 "target": _STR,
                 "state": _closed({"lineage": _nullable(_STR), "serial": _nullable({"type": "integer"})}),
                 "inputs_digest": _STR,
-                "options": {"type": "object", "description": "How the plan was asked for (refresh_only, …)."},
+                "options": _closed(
+                    {
+                        "destroy": _BOOL,
+                        "refresh_only": _BOOL,
+                        "targets": {"type": "array", "items": _STR},
+                        "replace": {"type": "array", "items": _STR},
+                        "refresh": _BOOL,
+                    },
+                    description="How the plan was asked for; apply uses the same options for a saved plan.",
+                ),
                 "summary": _closed(
                     {"add": _COUNT, "change": _COUNT, "destroy": _COUNT, "wait": _COUNT, "has_changes": _BOOL}
                 ),
                 "resource_changes": {"type": "array", "items": {"$ref": "#/$defs/resource_change"}},
+                "stages": {"type": "array", "items": {"$ref": "#/$defs/stage"}},
                 "drift": {"type": "array", "items": {"$ref": "#/$defs/drift"}},
                 "gates": {"type": "array", "items": {"$ref": "#/$defs/gate"}},
                 "cost": {"$ref": "#/$defs/cost"},

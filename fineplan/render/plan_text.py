@@ -1,6 +1,7 @@
 """Words and blocks shared by the human and Markdown plan views, so both say the same thing the same way.
 
-Everything here reads the Plan model (and the cost block shaped by `plan_json.cost_document`); nothing prints.
+Everything here reads the Plan model (and the cost block shaped by `fineplan.plan.costing.cost_document`);
+nothing prints.
 """
 
 from __future__ import annotations
@@ -8,9 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fineplan.plan.model import Action, Drift, GateResult, Plan, ResourceChange
+from fineplan.diagnostics import Diagnostic
+from fineplan.graph.dag import DAG
+from fineplan.plan.model import Action, GateResult, GateStatus, Plan, ResourceChange, StageName
 from fineplan.pricing import format_usd
 from fineplan.render.attribute_diff import AttributeDiff, Mode
+from fineplan.render.kinds import view_of
+from fineplan.state.drift import Drift, DriftChange
 
 Paint = Callable[..., str]
 
@@ -22,27 +27,29 @@ def _plain(text: str, *_styles: str) -> str:
 _PHRASE = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in-place",
-    Action.REPLACE: "must be replaced",
+    Action.CREATE_THEN_DELETE: "must be replaced",
+    Action.DELETE_THEN_CREATE: "must be replaced",
     Action.DELETE: "will be destroyed",
     Action.WAIT: "is still running; apply will wait for it",
     Action.READ: "will be read into state",
     Action.NOOP: "is unchanged",
 }
 _DRIFT_PHRASE = {
-    "deleted": "has been deleted",
-    "changed": "has been changed",
-    "expired": "has expired",
-    "failed": "has failed",
-    "cancelled": "has been cancelled",
-    "model_gone": "has lost its model",
-    "adopted": "has been adopted",
+    DriftChange.DELETED: "has been deleted",
+    DriftChange.CHANGED: "has been changed",
+    DriftChange.EXPIRED: "has expired",
+    DriftChange.FAILED: "has failed",
+    DriftChange.CANCELLED: "has been cancelled",
+    DriftChange.MODEL_GONE: "has lost its model",
+    DriftChange.ADOPTED: "has been adopted",
 }
-_DRIFT_SIGN = {"deleted": "-", "expired": "-", "adopted": "+"}
+_DRIFT_SIGN = {DriftChange.DELETED: "-", DriftChange.EXPIRED: "-", DriftChange.ADOPTED: "+"}
 SIGN_STYLE = {"+": ("green",), "-": ("red",), "~": ("yellow",), "<=": ("cyan",)}
 LEGEND = {
     Action.CREATE: "create",
     Action.UPDATE: "update in-place",
-    Action.REPLACE: "destroy and then create replacement",
+    Action.CREATE_THEN_DELETE: "create replacement and then destroy",
+    Action.DELETE_THEN_CREATE: "destroy and then create replacement",
     Action.DELETE: "destroy",
     Action.WAIT: "wait for a running job / read",
     Action.READ: "wait for a running job / read",
@@ -69,7 +76,7 @@ def retrain_total(jobs: list[ResourceChange]) -> str:
 
 
 def destroys(plan: Plan) -> list[ResourceChange]:
-    return [c for c in plan.resource_changes if c.action in (Action.DELETE, Action.REPLACE)]
+    return [c for c in plan.resource_changes if c.action.destroys]
 
 
 def blocked(plan: Plan) -> list[ResourceChange]:
@@ -77,14 +84,14 @@ def blocked(plan: Plan) -> list[ResourceChange]:
 
 
 def failed_gates(plan: Plan) -> list[GateResult]:
-    return [g for g in plan.gates if g.status == "failed"]
+    return [g for g in plan.gates if g.status is GateStatus.FAILED]
 
 
 def budget(plan: Plan) -> tuple[float | None, bool]:
     """(max_training_cost_usd or None, whether the plan is over it). Without a budget block in the cost, an
     FP501 diagnostic still says the plan is over budget."""
     block = plan.cost.get("budget") or {}
-    over = bool(block.get("over")) or any(d.get("code") == "FP501" for d in plan.diagnostics)
+    over = bool(block.get("over")) or any(d.code == "FP501" for d in plan.diagnostics)
     return block.get("max_training_cost_usd"), over
 
 
@@ -192,6 +199,13 @@ def shown_reasons(change: ResourceChange) -> list[str]:
     return [r.message for r in change.reasons if not (r.code == "new" and change.action is Action.CREATE)]
 
 
+def delete_first_note(change: ResourceChange) -> str | None:
+    """The outage of a delete-then-create replacement, said where the reader looks at the change."""
+    if change.action is not Action.DELETE_THEN_CREATE:
+        return None
+    return view_of(change.kind).delete_first or "the old one is deleted first, so it is unavailable until replaced"
+
+
 def reason_text(change: ResourceChange) -> str:
     return "; ".join(shown_reasons(change)) or action_phrase(change)
 
@@ -218,14 +232,62 @@ def gate_title(gate: GateResult) -> str:
     return f"{gate.address} (gate on {gate.job}): {gate.status}"
 
 
-def diagnostic_lines(d: dict[str, Any]) -> list[str]:
-    """A plan diagnostic (Diagnostic.to_json()) as Terraform-like lines."""
-    lines = [f"{d['severity'].capitalize()}: {d['code']} {d['summary']}"]
-    where = d.get("range")
+def diagnostic_lines(d: Diagnostic) -> list[str]:
+    """A plan diagnostic as Terraform-like lines."""
+    lines = [f"{d.severity.value.capitalize()}: {d.code} {d.summary}"]
+    where = d.location
     if where:
-        lines.append(f"  on {where['filename']} line {where['start']['line']}, column {where['start']['column']}")
-    lines.extend("  " + ln for ln in (d.get("detail") or "").splitlines())
+        lines.append(f"  on {where.file} line {where.line}, column {where.column}")
+    lines.extend("  " + ln for ln in (d.detail or "").splitlines())
     return lines
+
+
+# ---------------------------------------------------------------------------------------------- stages
+
+_STAGE_LIST = 10  # addresses listed per stage line before "… and N more"
+
+
+def order_matters(plan: Plan) -> bool:
+    """Apply order is worth a section when something is deleted: a removal, a cleanup or an outage."""
+    return any(s.name is not StageName.WALK for s in plan.stages) or any(
+        c.action is Action.DELETE_THEN_CREATE for c in plan.resource_changes if not c.blocked
+    )
+
+
+def stage_lines(plan: Plan) -> list[tuple[str, list[str]]]:
+    """(heading, item lines) per stage, in the order apply runs them: what is done when, and when each old
+    object goes away."""
+    changes = {c.address: c for c in plan.resource_changes}
+    dag = DAG.of({c.address: c.depends_on for c in plan.resource_changes})
+    out: list[tuple[str, list[str]]] = []
+    for n, stage in enumerate(plan.stages, 1):
+        heading = f"{n}. {stage.name.value}: {stage.name.summary} ({len(stage.addresses)})"
+        items: list[str] = []
+        if stage.name is StageName.WALK:
+            for a in stage.addresses:
+                note = delete_first_note(changes[a]) if a in changes else None
+                if note:
+                    items.append(f"{a}: {note}")
+        elif stage.name is StageName.DELETE:
+            items = list(stage.addresses)
+        else:
+            for a in stage.addresses:
+                c = changes.get(a)
+                if c is None:
+                    continue
+                view = view_of(c.kind)
+                after = sorted(dag.downstream(a) & set(changes) - {a})
+                built = f" and {', '.join(_capped(after))} {'is' if len(after) == 1 else 'are'} done" if after else ""
+                old = f" {c.remote_id}" if c.remote_id else ""
+                items.append(f"{a}: the old {view.noun}{old} is deleted once the new one {view.ready}{built}")
+        out.append((heading, _capped(items)))  # the Markdown view keeps this section whole: keep it short
+    return out
+
+
+def _capped(addresses: list[str]) -> list[str]:
+    if len(addresses) <= _STAGE_LIST:
+        return addresses
+    return [*addresses[:_STAGE_LIST], f"… and {len(addresses) - _STAGE_LIST:,} more"]
 
 
 # ---------------------------------------------------------------------------------------------- blocks
@@ -238,6 +300,8 @@ def _sign(action: Action) -> str:
 def _paint_sign(sign: str, paint: Paint) -> str:
     if sign == "-/+":
         return paint("-", "red") + "/" + paint("+", "green")
+    if sign == "+/-":
+        return paint("+", "green") + "/" + paint("-", "red")
     return paint(sign.rjust(3), *SIGN_STYLE.get(sign, ()))
 
 
@@ -253,6 +317,9 @@ def resource_block(change: ResourceChange, paint: Paint = _plain, *, with_cost: 
     """`# address will be created` / `+ Kind "name" {` / attributes / `}`: one change in Terraform's grammar."""
     lines = [paint(f"  # {change.address} {action_phrase(change)}", "bold")]
     lines += [f"  # (because {message})" for message in shown_reasons(change)]
+    outage = delete_first_note(change)
+    if outage:
+        lines.append(paint(f"  # ({outage})", "yellow", "bold"))
     if change.blocked:
         lines.append(paint(f"  # (blocked: {change.blocked}; apply will skip it)", "yellow", "bold"))
     money = change_cost(change) if with_cost else None
@@ -266,7 +333,7 @@ def resource_block(change: ResourceChange, paint: Paint = _plain, *, with_cost: 
     lines.append(f'{_paint_sign(sign, paint)} {change.kind} "{change.name}" {{')
     body = AttributeDiff(
         unknown=change.after_unknown,
-        forces=change.replace_paths if change.action is Action.REPLACE else (),
+        forces=change.replace_paths if change.action.is_replace else (),
         paint=paint,
     ).render(_mode(change.action), change.before, change.after)
     lines.extend(body)
@@ -292,5 +359,5 @@ def legend(plan: Plan, paint: Paint = _plain) -> list[str]:
     seen: dict[str, str] = {}
     for c in shown_changes(plan):
         seen.setdefault(_sign(c.action), LEGEND[c.action])
-    order = ["+", "~", "-/+", "-", "<="]
+    order = ["+", "~", "+/-", "-/+", "-", "<="]
     return [f"{_paint_sign(s, paint)} {seen[s]}" for s in order if s in seen]

@@ -28,26 +28,29 @@ from fineplan.apply.events import (
     TrainingProgress,
     UploadProgress,
 )
+from fineplan.plan.model import Action
 from fineplan.render.color import use_color
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-_DOING = {
-    "create": "creating",
-    "update": "updating",
-    "replace": "replacing",
-    "delete": "destroying",
-    "wait": "waiting for",
-    "read": "reading",
+_DOING: dict[str, str] = {  # keyed by Action values, as events carry them
+    Action.CREATE: "creating",
+    Action.UPDATE: "updating",
+    Action.CREATE_THEN_DELETE: "replacing (new one first)",
+    Action.DELETE_THEN_CREATE: "replacing (deleting the old one first)",
+    Action.DELETE: "destroying",
+    Action.WAIT: "waiting for",
+    Action.READ: "reading",
 }
-_DONE = {
-    "create": "created",
-    "update": "updated",
-    "replace": "replaced",
-    "delete": "destroyed",
-    "wait": "finished",
-    "read": "read",
+_DONE: dict[str, str] = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.CREATE_THEN_DELETE: "replaced",
+    Action.DELETE_THEN_CREATE: "replaced",
+    Action.DELETE: "destroyed",
+    Action.WAIT: "finished",
+    Action.READ: "read",
 }
 _UPLOAD_STEP = 25  # percent between plain upload lines
 _TRAINING_EVERY = 30.0  # seconds of event time between plain training lines with the same status and epoch

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from fineplan.datasets.filekind import not_regular
 from fineplan.diagnostics import Diagnostic, Location, Severity
+from fineplan.filekind import not_regular
 from fineplan.spec.models import KINDS, Dataset, FineTuningJob, ProjectSettings, address_of
 from fineplan.spec.project import Project, ResourceEntry
 from fineplan.spec.pydantic_errors import diagnostics_from_validation, did_you_mean
@@ -417,7 +417,7 @@ def load_project(root: Path) -> tuple[Project | None, list[Diagnostic]]:
         inline_ignores=ignores,
         declared=frozenset(declared),
     )
-    from fineplan.graph.build import check_references
+    from fineplan.spec.references import check_references
 
     diags.extend(check_references(project))
     return project, diags

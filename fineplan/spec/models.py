@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from fineplan.resource import Kind
+
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
 DatasetFormat = Literal["chat", "preference", "reinforcement"]
@@ -197,12 +199,12 @@ class Deployment(_Resource):
 
 
 Resource = Annotated[Dataset | FineTuningJob | Deployment, Field(discriminator="kind")]
-KINDS: dict[str, type[_Resource]] = {"Dataset": Dataset, "FineTuningJob": FineTuningJob, "Deployment": Deployment}
-ADDRESS_PREFIX = {"Dataset": "dataset", "FineTuningJob": "job", "Deployment": "deployment"}
+KINDS: dict[str, type[_Resource]] = {Kind.DATASET: Dataset, Kind.JOB: FineTuningJob, Kind.DEPLOYMENT: Deployment}
+ADDRESS_PREFIX = {kind.value: kind.prefix for kind in Kind}
 
 
 def address_of(kind: str, name: str) -> str:
-    return f"{ADDRESS_PREFIX[kind]}.{name}"
+    return Kind(kind).address(name)
 
 
 # ---------------------------------------------------------------- fineplan.yaml

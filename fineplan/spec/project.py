@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fineplan.diagnostics import Location
+from fineplan.resource import Kind
 from fineplan.spec.models import (
     Dataset,
     DatasetRef,
@@ -65,13 +66,13 @@ class Project:
         return (e for e in self.entries.values() if e.kind == kind)
 
     def datasets(self) -> Iterator[ResourceEntry]:
-        return self.of_kind("Dataset")
+        return self.of_kind(Kind.DATASET)
 
     def jobs(self) -> Iterator[ResourceEntry]:
-        return self.of_kind("FineTuningJob")
+        return self.of_kind(Kind.JOB)
 
     def deployments(self) -> Iterator[ResourceEntry]:
-        return self.of_kind("Deployment")
+        return self.of_kind(Kind.DEPLOYMENT)
 
     def get(self, kind: str, name: str) -> ResourceEntry | None:
         return self.entries.get(address_of(kind, name))
@@ -97,13 +98,13 @@ def references(entry: ResourceEntry) -> Iterator[tuple[str, str, Path_]]:
     """(kind, name, spec path) of every resource this entry refers to."""
     r = entry.resource
     if isinstance(r, FineTuningJob):
-        yield "Dataset", dataset_name(r.spec.training_data), ("spec", "training_data")
+        yield Kind.DATASET, dataset_name(r.spec.training_data), ("spec", "training_data")
         if r.spec.validation_data is not None:
-            yield "Dataset", dataset_name(r.spec.validation_data), ("spec", "validation_data")
+            yield Kind.DATASET, dataset_name(r.spec.validation_data), ("spec", "validation_data")
         job = job_dependency(r.spec.base_model)
         if job:
-            yield "FineTuningJob", job, ("spec", "base_model")
+            yield Kind.JOB, job, ("spec", "base_model")
     elif isinstance(r, Deployment):
         job = job_dependency(r.spec.model)
         if job:
-            yield "FineTuningJob", job, ("spec", "model")
+            yield Kind.JOB, job, ("spec", "model")

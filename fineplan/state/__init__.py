@@ -1,4 +1,5 @@
-"""fineplan's state: the versioned document (model), the Backend contract, its local and Azure Blob stores.
+"""fineplan's state: the versioned document (model), the Backend contract, its local and Azure Blob stores, and
+what keeps it true to Azure: refresh (with drift) and the edits behind `state rm` / `state mv`.
 
 The blob backend is not imported here, so reading local state never loads the Azure SDK.
 """

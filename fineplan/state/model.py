@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fineplan import __version__
 from fineplan.errors import StateError
+from fineplan.resource import Kind
 
 FORMAT_VERSION = 1
 REDACTED = "<redacted>"
@@ -87,7 +88,7 @@ class ResourceState(_Record):
     """What fineplan knows about one remote object it manages."""
 
     address: str = Field(description="kind.name, e.g. job.helpsteer-sft")
-    kind: str = Field(description="Dataset | FineTuningJob | Deployment")
+    kind: Kind = Field(description="Dataset | FineTuningJob | Deployment")
     name: str
     remote_id: str | None = Field(default=None, description="file-…, ftjob-…, or the deployment's ARM id")
     inputs_digest: str = Field(description="Digest of the inputs the object was created from")

@@ -18,8 +18,8 @@ import pytest
 
 from fineplan.datasets import first_error
 from fineplan.datasets.check import check_dataset
-from fineplan.datasets.filekind import NotARegularFile, not_regular
 from fineplan.datasets.identity import file_digest
+from fineplan.filekind import NotARegularFile, not_regular
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 

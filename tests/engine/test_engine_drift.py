@@ -110,7 +110,7 @@ def test_job_cancelled_outside_is_retrained(project: Path, emu: Emu, cli: RunCli
 
     plan = _plan(cli, project)
     assert _drift(plan) == [("job.support-sft", "cancelled")]
-    assert actions(plan)["job.support-sft"] == "replace"
+    assert actions(plan)["job.support-sft"] == "create-then-delete"
     assert changes_by_address(plan)["job.support-sft"]["reasons"][0]["code"] == "job_cancelled"
 
     emu.fast_training()
@@ -218,8 +218,9 @@ def test_state_mv_of_a_deployment_keeps_its_azure_name(project: Path, emu: Emu, 
 
     plan = _plan(cli, project)
     assert _drift(plan) == []  # still found in Azure under its own name
-    assert _changed(plan) == {"deployment.support-web": "replace"}
+    assert _changed(plan) == {"deployment.support-web": "create-then-delete"}  # a new name: no outage
     assert changes_by_address(plan)["deployment.support-web"]["replace_paths"] == ["name"]
+    assert {s["name"]: s["addresses"] for s in plan["stages"]}["cleanup"] == ["deployment.support-web"]
     assert cli(project, "apply", "--auto-approve").code == 0
     assert [d.name for d in emu.deployments()] == ["support-web"]
     assert cli(project, "plan", "--detailed-exitcode").code == 0

@@ -40,16 +40,21 @@ def test_plan_apply_no_changes_retrain_ripple_and_destroy(project: Path, emu: Em
     assert replan.code == 2, replan.text
     plan = json.loads(replan.out)
     assert actions(plan) == {
-        "dataset.support-chat": "replace",
+        "dataset.support-chat": "create-then-delete",
         "dataset.support-faq": "no-op",
         "dataset.support-prefs": "no-op",
-        "job.support-sft": "replace",
-        "job.support-dpo": "replace",
+        "job.support-sft": "create-then-delete",
+        "job.support-dpo": "create-then-delete",
         DEPLOYMENT: "update",
     }
+    # The old upload and jobs go in the cleanup stage, after the deployment has swapped to the new model.
+    assert [(s["name"], s["addresses"]) for s in plan["stages"]] == [
+        ("walk", ["dataset.support-chat", "job.support-sft", "job.support-dpo", DEPLOYMENT]),
+        ("cleanup", ["dataset.support-chat", "job.support-sft", "job.support-dpo"]),
+    ]
     changes = changes_by_address(plan)
     sft = changes["job.support-sft"]
-    assert sft["actions"] == ["delete", "create"]
+    assert sft["actions"] == ["create", "delete"]
     assert sft["replace_paths"] == ["training_data"]
     assert [r["code"] for r in sft["reasons"]] == ["input_changed"]
     assert "training_data content changed" in sft["reasons"][0]["message"]

@@ -112,8 +112,13 @@ def test_replace_forces_a_deployment_to_be_recreated(project: Path, emu: Emu, cl
     created = emu.deployment("support-dev").system_data.last_modified_at
 
     plan = _plan_json(cli, project, "-replace", DEPLOYMENT)
-    assert {a: x for a, x in actions(plan).items() if x != "no-op"} == {DEPLOYMENT: "replace"}
+    # Same name in the same account: the old deployment must go first, and the plan says so.
+    assert {a: x for a, x in actions(plan).items() if x != "no-op"} == {DEPLOYMENT: "delete-then-create"}
+    assert changes_by_address(plan)[DEPLOYMENT]["actions"] == ["delete", "create"]
     assert changes_by_address(plan)[DEPLOYMENT]["reasons"][0]["code"] == "replace_requested"
+    assert [s["name"] for s in plan["stages"]] == ["walk"]  # nothing left for cleanup
+    human = cli(project, "plan", "-replace", DEPLOYMENT)
+    assert "the old deployment is deleted first, so it is unavailable until the new one is created" in human.out
 
     applied = cli(project, "apply", "--auto-approve", "-replace", DEPLOYMENT)
     assert applied.code == 0, applied.text
@@ -129,8 +134,8 @@ def test_replacing_a_job_retrains_the_jobs_stacked_on_it(project: Path, emu: Emu
 
     plan = _plan_json(cli, project, "-replace", "job.support-sft")
     assert {a: x for a, x in actions(plan).items() if x != "no-op"} == {
-        "job.support-sft": "replace",
-        "job.support-dpo": "replace",
+        "job.support-sft": "create-then-delete",
+        "job.support-dpo": "create-then-delete",
         DEPLOYMENT: "update",
     }
     dpo = changes_by_address(plan)["job.support-dpo"]

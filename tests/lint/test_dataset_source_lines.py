@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fineplan.context import Context
+from fineplan.engine import Engine
 
 
 def _project(root: Path, rows: list[dict[str, str]], split: bool) -> None:
@@ -29,7 +29,7 @@ def test_finding_after_transform_and_split_names_the_source_line(tmp_path: Path)
     rows = _rows(40)
     rows[26] = {"q": "an empty answer", "a": ""}  # source line 27
     _project(tmp_path, rows, split=True)
-    found = [d for d in Context(tmp_path).lint() if d.is_error]
+    found = [d for d in Engine(tmp_path).lint() if d.is_error]
     assert [(d.code, d.location.file, d.location.line) for d in found if d.location] == [
         ("FP424", "data/raw.jsonl", 27)
     ]
@@ -40,7 +40,7 @@ def test_row_the_transform_cannot_convert_is_located_in_the_source(tmp_path: Pat
     rows = _rows(12)
     rows[4] = {"q": "no answer field"}  # source line 5
     _project(tmp_path, rows, split=False)
-    found = [d for d in Context(tmp_path).lint() if d.is_error]
+    found = [d for d in Engine(tmp_path).lint() if d.is_error]
     assert len(found) == 1
     d = found[0]
     assert d.code == "FP401" and d.location is not None
@@ -73,7 +73,7 @@ def test_grader_rows_missing_an_item_are_named_at_their_source_lines(tmp_path: P
     for i in (6, 29):  # source lines 7 and 30
         rows[i] = {"messages": [{"role": "user", "content": f"Question {i}"}], "target": "x"}
     _rft_project(tmp_path, rows)
-    found = [d for d in Context(tmp_path).lint() if d.code == "FP461"]
+    found = [d for d in Engine(tmp_path).lint() if d.code == "FP461"]
     assert len(found) == 1
     d = found[0]
     assert d.location is not None and d.location.file == "specs/d.yaml"  # the grader, in the spec
@@ -88,7 +88,7 @@ def test_no_finding_on_generated_parts_names_a_generated_file(tmp_path: Path) ->
     rows[30] = rows[3]  # source line 31 repeats source line 4 (the transform makes the copies identical too)
     rows[35] = {"q": "an empty answer", "a": ""}  # source line 36
     _project(tmp_path, rows, split=True)
-    found = Context(tmp_path).lint()
+    found = Engine(tmp_path).lint()
     locations = [loc for d in found for loc in (d.location, *d.occurrences) if loc is not None]
     assert locations and all(loc.file == "data/raw.jsonl" for loc in locations)
     assert all(".fineplan" not in d.summary + d.detail for d in found)

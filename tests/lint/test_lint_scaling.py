@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from fineplan.diagnostics import Diagnostic
-from fineplan.graph.build import build_graph, check_references
 from fineplan.graph.dag import DAG
 from fineplan.lint.dataset_checks import check_project_datasets
 from fineplan.lint.runner import filter_diagnostics, run_project_rules
 from fineplan.spec.loader import load_project
 from fineplan.spec.project import Project
+from fineplan.spec.references import build_graph, check_references
 
 ROWS = "".join(
     json.dumps({"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]}) + "\n"

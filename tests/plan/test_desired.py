@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fineplan.kinds import REGISTRY
+from fineplan.kinds.job import JobDesired, PartRef
 from fineplan.plan.desired import compute_desired
+from fineplan.resource import Desired
 from fineplan.spec.loader import load_project
 
 
@@ -27,22 +30,30 @@ def _project(root: Path, base_model: str) -> None:
     )
 
 
-def _desired(root: Path) -> dict:
+def _desired(root: Path) -> dict[str, Desired]:
     project, diags = load_project(root)
     assert project is not None and not [d for d in diags if d.is_error], diags
-    return compute_desired(project, with_stats=False)
+    return compute_desired(project, REGISTRY, with_stats=False)
+
+
+def _job(root: Path, address: str) -> JobDesired:
+    job = _desired(root)[address]
+    assert isinstance(job, JobDesired)
+    return job
 
 
 def test_split_dataset_feeds_training_and_validation(tmp_path: Path) -> None:
     _project(tmp_path, "gpt-4.1-nano-2025-04-14")
-    job = _desired(tmp_path)["job.sft"]
-    assert job.extra["train_dataset"] == job.extra["validation_dataset"] == "dataset.train"
+    job = _job(tmp_path, "job.sft")
+    assert job.training == PartRef("dataset.train", "train")
+    assert job.validation == PartRef("dataset.train", "validation")
     assert job.attributes["validation_data"] and job.attributes["training_data"] != job.attributes["validation_data"]
     assert job.depends_on == ("dataset.train",)
 
 
 def test_stacked_job_on_a_split_dataset_keeps_its_validation_dataset(tmp_path: Path) -> None:
     _project(tmp_path, "{job: base}")
-    job = _desired(tmp_path)["job.sft"]
-    assert job.extra["validation_dataset"] == "dataset.train"  # not the parent job that follows in depends_on
+    job = _job(tmp_path, "job.sft")
+    assert job.validation == PartRef("dataset.train", "validation")  # not the parent job in depends_on
     assert job.depends_on == ("dataset.train", "job.base")
+    assert job.parent == "job.base" and job.inputs_from == {"base_model": "job.base"}

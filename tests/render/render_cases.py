@@ -9,11 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from fineplan.diagnostics import Location
-from fineplan.lint.rules.cost import budget_diagnostics
-from fineplan.plan.model import Action, ActionReason, Drift, GateResult, Plan, ResourceChange
+from fineplan.diagnostics import Diagnostic, Location
+from fineplan.plan.budget import budget_diagnostics
+from fineplan.plan.costing import cost_document
+from fineplan.plan.model import (
+    Action,
+    ActionReason,
+    GateResult,
+    GateStatus,
+    Plan,
+    PlanOptions,
+    ReasonCode,
+    ResourceChange,
+)
+from fineplan.plan.stages import plan_stages
 from fineplan.pricing import CostEstimate, estimate_deployment, estimate_job, load_price_table, summarize
-from fineplan.render.plan_json import cost_document
+from fineplan.resource import Kind
+from fineplan.state.drift import Drift, DriftChange
 
 TABLE = load_price_table()
 CREATED_AT = "2026-11-20T12:00:00Z"
@@ -107,17 +119,19 @@ def plan(
     max_usd: float | None = None,
     drift: Iterable[Drift] = (),
     gates: Iterable[GateResult] = (),
-    diagnostics: Iterable[dict[str, Any]] = (),
-    options: dict[str, Any] | None = None,
+    diagnostics: Iterable[Diagnostic] = (),
+    options: PlanOptions | None = None,
 ) -> Plan:
     summary = summarize(added=added, removed=removed, unchanged=unchanged)
     cost = cost_document(summary, price_table=TABLE, max_training_cost_usd=max_usd)
     at = BUDGET_AT if max_usd is not None else None
-    diags = [d.to_json() for d in budget_diagnostics(summary.to_json(), max_usd, at)]
+    diags = budget_diagnostics(summary.to_json(), max_usd, at)
+    changes = tuple(changes)
     return Plan(
         project="quickstart",
         target="local",
-        resource_changes=tuple(changes),
+        resource_changes=changes,
+        stages=plan_stages(changes),  # as the plan builder derives them
         drift=tuple(drift),
         gates=tuple(gates),
         cost=cost,
@@ -125,7 +139,7 @@ def plan(
         state_lineage="6c1f4a52-8d0e-4b7a-9f3e-2d5c8b1a7e90",
         state_serial=7,
         inputs_digest="sha256:0f9e8d7c6b5a",
-        options=options or {},
+        options=options or PlanOptions(),
         created_at=CREATED_AT,
         fineplan_version="0.1.0",
     )
@@ -149,14 +163,15 @@ def rc(
     depends_on: Iterable[str] = (),
     remote_id: str | None = None,
 ) -> ResourceChange:
-    prefix, name = address.split(".", 1)
-    kind = {"dataset": "Dataset", "job": "FineTuningJob", "deployment": "Deployment"}[prefix]
+    kind = Kind.of_address(address)
+    assert kind is not None, address
+    name = address.partition(".")[2]
     return ResourceChange(
         address=address,
         kind=kind,
         name=name,
         action=action,
-        reasons=tuple(ActionReason(*r) for r in reasons),
+        reasons=tuple(ActionReason(ReasonCode(r[0]), *r[1:]) for r in reasons),
         before=before,
         after=after,
         after_unknown=tuple(unknown),
@@ -167,9 +182,7 @@ def rc(
         blocked=blocked,
         cost=cost.to_json() if cost else None,
         # as the plan builder does: every job that will train (created or replaced)
-        retrain=retrain
-        if retrain is not None
-        else kind == "FineTuningJob" and action in (Action.CREATE, Action.REPLACE),
+        retrain=retrain if retrain is not None else kind is Kind.JOB and action.creates,
     )
 
 
@@ -229,7 +242,7 @@ def create_only() -> Plan:
         ),
     ]
     pending = GateResult(
-        "deployment.support-dev", "job.support-dpo", "pending", ({"bound": "max_valid_loss", "limit": 0.6},)
+        "deployment.support-dev", "job.support-dpo", GateStatus.PENDING, ({"bound": "max_valid_loss", "limit": 0.6},)
     )
     return plan(changes, added=[sft, dpo, dev], max_usd=25, gates=[pending])
 
@@ -248,7 +261,7 @@ def mixed() -> Plan:
         ),
         rc(
             "job.support-sft",
-            Action.REPLACE,
+            Action.CREATE_THEN_DELETE,
             before=job_attrs(job_id="ftjob-0001", model=SFT_MODEL),
             after=job_attrs(n_epochs=4),
             unknown=JOB_UNKNOWN,
@@ -271,7 +284,7 @@ def mixed() -> Plan:
             Action.WAIT,
             before={"id": "ftjob-0007", "status": "running", "base_model": "o4-mini-2025-04-16"},
             after={"id": "ftjob-0007", "status": "running", "base_model": "o4-mini-2025-04-16"},
-            reasons=[("running", "training since 2026-11-20 09:12 UTC (epoch 2 of 3)")],
+            reasons=[("training", "training since 2026-11-20 09:12 UTC (epoch 2 of 3)")],
             remote_id="ftjob-0007",
         ),
         rc(
@@ -299,7 +312,7 @@ def replace_with_reason() -> Plan:
     changes = [
         rc(
             "dataset.support-chat",
-            Action.REPLACE,
+            Action.CREATE_THEN_DELETE,
             before=dataset_attrs("support_chat", DIGEST_A, 412, 412_000, "file-1"),
             after=dataset_attrs("support_chat", DIGEST_B, 500, 500_000),
             unknown=["file_id", "filename"],
@@ -308,7 +321,7 @@ def replace_with_reason() -> Plan:
         ),
         rc(
             "job.support-sft",
-            Action.REPLACE,
+            Action.CREATE_THEN_DELETE,
             before=job_attrs(job_id="ftjob-0001", model=SFT_MODEL),
             after=job_attrs(digest=DIGEST_B),
             unknown=JOB_UNKNOWN,
@@ -320,7 +333,7 @@ def replace_with_reason() -> Plan:
         ),
         rc(
             "job.support-dpo",
-            Action.REPLACE,
+            Action.CREATE_THEN_DELETE,
             before=job_attrs(
                 method="dpo",
                 base_model=SFT_MODEL,
@@ -365,18 +378,18 @@ def drift() -> Plan:
     dev, std = hosting(), hosting("standard", 10)
     expired = Drift(
         "deployment.support-dev",
-        "Deployment",
+        Kind.DEPLOYMENT,
         "support-dev",
-        "expired",
+        DriftChange.EXPIRED,
         "Developer deployment expired after 24 h",
         before=deployment_attrs(DPO_MODEL),
         after=None,
     )
     scaled = Drift(
         "deployment.support-prod",
-        "Deployment",
+        Kind.DEPLOYMENT,
         "support-prod",
-        "changed",
+        DriftChange.CHANGED,
         "capacity changed in Azure",
         before=deployment_attrs(SFT_MODEL, dtype="standard", capacity=10),
         after=deployment_attrs(SFT_MODEL, dtype="standard", capacity=30),
@@ -395,7 +408,7 @@ def drift() -> Plan:
             before=deployment_attrs(SFT_MODEL, dtype="standard", capacity=30),
             after=deployment_attrs(SFT_MODEL, dtype="standard", capacity=10),
             cost=std,
-            reasons=[("drifted", "capacity was changed outside fineplan", "capacity")],
+            reasons=[("drift", "capacity was changed outside fineplan", "capacity")],
         ),
     ]
     return plan(changes, added=[dev, std], removed=[std], drift=[expired, scaled])
@@ -437,14 +450,14 @@ def destroy() -> Plan:
             reasons=[("destroy", "destroy requested")],
         ),
     ]
-    return plan(changes, removed=[dev], options={"destroy": True})
+    return plan(changes, removed=[dev], options=PlanOptions(destroy=True))
 
 
 def blocked_gate() -> Plan:
     gate = GateResult(
         "deployment.support-prod",
         "job.support-sft",
-        "failed",
+        GateStatus.FAILED,
         (
             {"bound": "max_valid_loss", "metric": "valid_loss", "value": 0.91, "limit": 0.5, "passed": False},
             {"bound": "max_train_loss", "metric": "train_loss", "value": 0.42, "limit": 0.8, "passed": True},
@@ -508,10 +521,61 @@ def no_changes() -> Plan:
     return plan(changes, unchanged=[dev], max_usd=25)
 
 
+def replace_order() -> Plan:
+    """Both replacement orders: a Developer deployment promoted to Global Standard under its own name (deleted
+    first: an outage the plan must show), one moved to another account (the new one first, the old one at
+    cleanup), and the retrained job they serve (its old job deleted once the deployments have swapped)."""
+    retrain, dev, glob, std = sft_cost(), hosting(), hosting("global_standard", 10), hosting("standard", 10)
+    promoted = {**deployment_attrs(SFT_MODEL, dtype="global_standard", capacity=10), "model": "(known after apply)"}
+    moved_before = deployment_attrs(SFT_MODEL, dtype="standard", capacity=10)
+    moved_after = {**moved_before, "account": "prod-eu", "model": "(known after apply)"}
+    changes = [
+        rc(
+            "job.support-sft",
+            Action.CREATE_THEN_DELETE,
+            before=job_attrs(job_id="ftjob-0001", model=SFT_MODEL),
+            after=job_attrs(n_epochs=4),
+            unknown=JOB_UNKNOWN,
+            replace_paths=["hyperparameters"],
+            cost=retrain,
+            reasons=[
+                ("input_changed", "hyperparameters changed: {'n_epochs': 3} → {'n_epochs': 4}", "hyperparameters")
+            ],
+            remote_id="ftjob-0001",
+        ),
+        rc(
+            "deployment.support-dev",
+            Action.DELETE_THEN_CREATE,
+            before=deployment_attrs(SFT_MODEL),
+            after=promoted,
+            unknown=["model"],
+            replace_paths=["type"],
+            cost=glob,
+            reasons=[("input_changed", "type changed: 'developer' → 'global_standard'", "type")],
+            depends_on=["job.support-sft"],
+            remote_id="support-dev",
+        ),
+        rc(
+            "deployment.support-eu",
+            Action.CREATE_THEN_DELETE,
+            before=moved_before,
+            after=moved_after,
+            unknown=["model"],
+            replace_paths=["account"],
+            cost=std,
+            reasons=[("input_changed", "account changed: 'local' → 'prod-eu'", "account")],
+            depends_on=["job.support-sft"],
+            remote_id="support-eu",
+        ),
+    ]
+    return plan(changes, added=[retrain, glob, std], removed=[dev, std], max_usd=25)
+
+
 CASES: dict[str, Callable[[], Plan]] = {
     "create-only": create_only,
     "mixed": mixed,
     "replace-with-reason": replace_with_reason,
+    "replace-order": replace_order,
     "drift": drift,
     "destroy": destroy,
     "blocked-gate": blocked_gate,

@@ -1,4 +1,4 @@
-"""FP5xx: the budget guard's diagnostics, raised by the plan builder through budget_diagnostics."""
+"""FP5xx: the budget guard's diagnostics, raised by the plan builder (fineplan.plan.budget), documented as rules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from fineplan.diagnostics import Location, Severity
 from fineplan.lint.registry import get_rule
-from fineplan.lint.rules.cost import OverBudget, UnpricedModel, budget_diagnostics
+from fineplan.lint.rules.cost import OverBudget, UnpricedModel
+from fineplan.plan.budget import budget_diagnostics
 
 AT = Location("fineplan.yaml", 12, 26)
 

@@ -9,6 +9,7 @@ import re
 import pytest
 from render_cases import CASES
 
+from fineplan.plan.model import PlanOptions
 from fineplan.render.color import use_color
 from fineplan.render.human import render_human
 
@@ -23,7 +24,7 @@ def test_plan_line_counts_replacements_as_add_and_destroy() -> None:
 
 def test_grammar_symbols_for_each_action() -> None:
     text = render_human(CASES["mixed"]())
-    assert '\n-/+ FineTuningJob "support-sft" {' in text
+    assert '\n+/- FineTuningJob "support-sft" {' in text  # create-then-delete: the new job first
     assert '\n  + FineTuningJob "support-mini" {' in text
     assert '\n  ~ Deployment "support-prod" {' in text
     assert '\n  - Deployment "old-dev" {' in text
@@ -94,7 +95,7 @@ def test_use_color_honours_no_color_and_tty(
 
 def test_refresh_only_plan_records_drift_instead_of_saying_no_changes() -> None:
     drifted = CASES["drift"]()
-    plan = dataclasses.replace(drifted, resource_changes=(), options={"refresh_only": True})
+    plan = dataclasses.replace(drifted, resource_changes=(), stages=(), options=PlanOptions(refresh_only=True))
     text = render_human(plan)
     assert "This is a refresh-only plan" in text
     assert "Apply this plan to record these changes in the fineplan state" in text
@@ -106,3 +107,28 @@ def test_fp501_alone_still_reads_as_over_budget() -> None:
     plan = CASES["over-budget"]()
     plan = dataclasses.replace(plan, cost={k: v for k, v in plan.cost.items() if k != "budget"})
     assert "Over budget: $150.00 of training exceeds the budget" in render_human(plan)
+
+
+def test_both_replacement_orders_and_the_outage_are_spelled_out() -> None:
+    text = render_human(CASES["replace-order"]())
+    assert "+/- create replacement and then destroy" in text and "-/+ destroy and then create replacement" in text
+    assert '\n-/+ Deployment "support-dev" {' in text and '\n+/- Deployment "support-eu" {' in text
+    block = text[text.index("# deployment.support-dev must be replaced") :]
+    outage = "# (the old deployment is deleted first, so it is unavailable until the new one is created)"
+    assert block.index(outage) < block.index('Deployment "support-dev"')
+
+
+def test_apply_order_shows_the_stages_and_when_old_objects_go() -> None:
+    text = render_human(CASES["replace-order"]())
+    order = text[text.index("Apply order:") : text.index("Plan: ")]
+    assert "1. walk: create, update, replace and wait in dependency order" in order
+    assert "deployment.support-dev: the old deployment is deleted first" in order
+    assert "2. cleanup: " in order
+    assert (
+        "job.support-sft: the old job ftjob-0001 is deleted once the new one has trained and "
+        "deployment.support-dev, deployment.support-eu are done" in order
+    )
+    assert "deployment.support-eu: the old deployment support-eu is deleted once the new one is created" in order
+    deletes = render_human(CASES["destroy"]())
+    assert "1. delete: delete what the configuration no longer declares, dependents first (3)" in deletes
+    assert "Apply order:" not in render_human(CASES["create-only"]())  # nothing is deleted: nothing to order

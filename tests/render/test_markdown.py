@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 from render_cases import CASES, many_creates
 
-from fineplan.plan.model import Action
+from fineplan.plan.model import Action, PlanOptions
+from fineplan.plan.stages import plan_stages
 from fineplan.render.markdown import MARKER, render_markdown
 
 GITHUB_LIMIT = 65_000
@@ -75,7 +76,7 @@ def test_long_callout_lists_are_capped() -> None:
     plan = dataclasses.replace(
         plan,
         resource_changes=tuple(
-            dataclasses.replace(c, action=Action.REPLACE, retrain=True) for c in plan.resource_changes
+            dataclasses.replace(c, action=Action.CREATE_THEN_DELETE, retrain=True) for c in plan.resource_changes
         ),
     )
     text = render_markdown(plan)
@@ -88,7 +89,7 @@ def test_values_cannot_break_out_of_the_fence_or_the_html() -> None:
     nasty = dataclasses.replace(
         change,
         after={**(change.after or {}), "suffix": "```</details><script>"},
-        reasons=(dataclasses.replace(change.reasons[0], code="x", message="<b>|pipe|</b>"),),
+        reasons=(dataclasses.replace(change.reasons[0], message="<b>|pipe|</b>"),),
     )
     text = render_markdown(dataclasses.replace(plan, resource_changes=(nasty,)))
     assert "````diff" in text  # a fence longer than any backtick run inside
@@ -98,7 +99,7 @@ def test_values_cannot_break_out_of_the_fence_or_the_html() -> None:
 
 
 def test_refresh_only_markdown() -> None:
-    plan = dataclasses.replace(CASES["drift"](), resource_changes=(), options={"refresh_only": True})
+    plan = dataclasses.replace(CASES["drift"](), resource_changes=(), stages=(), options=PlanOptions(refresh_only=True))
     text = render_markdown(plan)
     assert "**Refresh only:** 2 changes made outside fineplan will be recorded in the state" in text
     assert "No changes" not in text
@@ -109,3 +110,29 @@ def test_a_head_larger_than_the_limit_is_cut_with_a_note() -> None:
     assert len(text) <= 600
     assert text.startswith(MARKER)
     assert "Output cut at 600 characters" in text
+
+
+def test_outages_and_apply_order_are_shown_to_reviewers() -> None:
+    text = render_markdown(CASES["replace-order"]())
+    head = text[: text.index("#### Changes")]
+    assert (
+        "> - `deployment.support-dev` (replaced: the old deployment is deleted first, so it is unavailable until the "
+        "new one is created)" in head
+    )
+    assert "> - `deployment.support-eu` (replaced: the new one first, the old one deleted at cleanup)" in head
+    order = text[text.index("#### Apply order") :]
+    assert "2\\. cleanup: " in order or "2. cleanup: " in order
+    assert "the old job ftjob-0001 is deleted once the new one has trained" in order
+
+
+def test_the_apply_order_of_a_huge_replacement_stays_short() -> None:
+    plan = many_creates(500)
+    plan = dataclasses.replace(
+        plan,
+        resource_changes=tuple(dataclasses.replace(c, action=Action.CREATE_THEN_DELETE) for c in plan.resource_changes),
+    )
+    plan = dataclasses.replace(plan, stages=plan_stages(plan.resource_changes))
+    text = render_markdown(plan)
+    order = text[text.index("#### Apply order") : text.index("#### Lint")]
+    assert order.count("the old job") == 10 and "… and 490 more" in order
+    assert len(text) < GITHUB_LIMIT

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from render_cases import CASES, TABLE, hosting, sft_cost
 
+from fineplan.plan.costing import cost_document
 from fineplan.pricing import summarize
-from fineplan.render.plan_json import cost_document
 
 
 def test_create_only_training_figures() -> None:
@@ -37,7 +37,7 @@ def test_over_budget_case() -> None:
     plan = CASES["over-budget"]()
     assert plan.cost["training_usd"] == 150.0  # 6,000,000 × $25/1M × 1.0 (standard)
     assert plan.cost["budget"] == {"max_training_cost_usd": 25, "over": True}
-    assert [d["code"] for d in plan.diagnostics] == ["FP501"]
+    assert [d.code for d in plan.diagnostics] == ["FP501"]
 
 
 def test_cost_document_shape() -> None:

@@ -47,6 +47,7 @@ def test_every_golden_case_is_covered() -> None:
         "create-only",
         "mixed",
         "replace-with-reason",
+        "replace-order",
         "drift",
         "destroy",
         "blocked-gate",

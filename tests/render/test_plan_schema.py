@@ -44,6 +44,13 @@ def _doc() -> dict[str, Any]:
     ("mutate", "where"),
     [
         (lambda d: d["resource_changes"][0].update(action="recreate"), "$.resource_changes[0].action"),
+        (lambda d: d["resource_changes"][1].update(action="replace"), "$.resource_changes[1].action"),
+        (
+            lambda d: d["resource_changes"][1]["reasons"][0].update(code="felt_like_it"),
+            "$.resource_changes[1].reasons[0].code",
+        ),
+        (lambda d: d["stages"][0].update(name="later"), "$.stages[0].name"),
+        (lambda d: d["options"].update(surprise=True), "$.options"),
         (lambda d: d["resource_changes"][1].pop("after_unknown"), "$.resource_changes[1]"),
         (lambda d: d["resource_changes"][1].update(surprise=1), "$.resource_changes[1]"),
         (lambda d: d["cost"].update(training_usd="12"), "$.cost.training_usd"),
@@ -73,8 +80,8 @@ def test_cost_block_may_be_empty_when_unpriced() -> None:
 
 def test_load_rejects_other_versions_and_non_json() -> None:
     doc = _doc()
-    doc["format_version"] = "2.0"
-    with pytest.raises(PlanFormatError, match=re.escape("format_version '2.0'")):
+    doc["format_version"] = "1.0"  # the format before replacement order and stages: refused, not misread
+    with pytest.raises(PlanFormatError, match=re.escape("format_version '1.0'")):
         load_plan_json(json.dumps(doc))
     with pytest.raises(PlanFormatError, match="not a JSON plan"):
         load_plan_json("{not json")

@@ -16,8 +16,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fineplan.context import Context
 from fineplan.diagnostics import Diagnostic
+from fineplan.engine import Engine
 from fineplan.render.diagnostics_json import render_json
 from fineplan.render.diagnostics_text import render_diagnostics
 from fineplan.render.github import render_github
@@ -246,7 +246,7 @@ def _lint(root: Path, spec: str | bytes, settings_text: str | bytes = "project: 
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8", errors="surrogatepass")
-    diags = Context(root).lint(datasets=False)
+    diags = Engine(root).lint(datasets=False)
     _check_diagnostics(diags)
     return diags
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from spec_helpers import write_project
 
-from fineplan.graph.build import build_graph
 from fineplan.graph.dag import DAG, CycleError
 from fineplan.spec.loader import load_project
+from fineplan.spec.references import build_graph
 
 
 def test_topological_order_puts_dependencies_first_and_is_deterministic() -> None:

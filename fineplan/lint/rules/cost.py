@@ -1,13 +1,10 @@
-"""FP5xx: cost and policy. Raised by the plan builder, which is where costs are known, via `budget_diagnostics`."""
+"""FP5xx: cost. Raised by the plan builder, which is where costs are known (`fineplan.plan.budget`); documented
+here so `fineplan lint --list-rules` and `--explain` know them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from fineplan.diagnostics import Diagnostic, Location, Severity
+from fineplan.diagnostics import Severity
 from fineplan.lint.rule import Rule
-from fineplan.pricing import format_usd, over_budget
 
 
 class OverBudget(Rule):
@@ -47,50 +44,3 @@ class UnpricedModel(Rule):
     name = "unpriced-model"
     group = "cost"
     severity = Severity.WARNING
-
-
-def budget_diagnostics(
-    cost_summary_json: dict[str, Any],
-    max_usd: float | None,
-    location: Location | None,
-    *,
-    unpriced_jobs: Sequence[str] = (),
-) -> list[Diagnostic]:
-    """FP501 when the known training total exceeds `max_usd`; FP502 when some jobs could not be priced.
-
-    `cost_summary_json` is `CostSummary.to_json()` (or the plan's cost block built from it); `location` points at
-    the budget (fineplan.yaml `policy.max_training_cost_usd`), or None for `--max-cost`. `unpriced_jobs` (addresses)
-    only makes FP502's message more precise.
-    """
-    out: list[Diagnostic] = []
-    total = cost_summary_json.get("training_usd")
-    unpriced = int(cost_summary_json.get("training_unpriced") or 0)
-    approximate = " (approximate)" if cost_summary_json.get("approximate") else ""
-    floor = "at least " if unpriced else ""
-    if max_usd is not None and over_budget(total, max_usd):
-        assert total is not None  # over_budget is False for an unknown total
-        out.append(
-            OverBudget.diag(
-                f"Estimated training cost {floor}{format_usd(total)}{approximate} exceeds the budget of "
-                f"{format_usd(max_usd)}",
-                location,
-                "fineplan apply refuses this plan before creating anything. Raise policy.max_training_cost_usd "
-                "(or --max-cost), or train fewer tokens, fewer epochs, or a cheaper model or training type.",
-            )
-        )
-    if unpriced:
-        which = f": {', '.join(unpriced_jobs)}" if unpriced_jobs else ""
-        guard = (
-            f" The budget of {format_usd(max_usd)} is checked against the priced jobs only."
-            if max_usd is not None
-            else ""
-        )
-        out.append(
-            UnpricedModel.diag(
-                f"{unpriced} job{'s have' if unpriced != 1 else ' has'} no training price{which}",
-                location,
-                "Set prices.training_per_1m_tokens (or prices.rft_per_hour) for the model in fineplan.yaml. "
-                f"The training total {floor}{format_usd(total or 0.0)} leaves them out.{guard}",
-            )
-        )
-    return out

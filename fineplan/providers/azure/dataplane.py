@@ -75,7 +75,7 @@ def _body(raw: Any) -> dict[str, Any]:
     return data
 
 
-# Job metadata key holding the engine's journal op id (see fineplan.plan.refresh.META_OP).
+# Job metadata key holding the engine's journal op id (see fineplan.kinds.tags.META_OP).
 OP_ID_KEY = "fineplan_op"
 
 

@@ -8,9 +8,11 @@ for an Entra token, and importing this module imports no SDK.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from fineplan.providers.azure import diff as azure_diff
 from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning
 from fineplan.providers.azure.credentials import (
     api_key_from_env,
@@ -20,6 +22,7 @@ from fineplan.providers.azure.credentials import (
 )
 from fineplan.providers.base import (
     DeploymentRequest,
+    DiffResult,
     JobEvent,
     JobMetrics,
     JobRequest,
@@ -28,6 +31,7 @@ from fineplan.providers.base import (
     RemoteFile,
     RemoteJob,
 )
+from fineplan.resource import Kind
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -167,6 +171,11 @@ class AzureProvider:
 
     def delete_deployment(self, account: str, name: str) -> None:
         self._controlplane.delete_deployment(account, name)
+
+    # ------------------------------------------------------------ diff (pure: no call to Azure)
+
+    def diff(self, kind: Kind, prior: Mapping[str, Any], planned: Mapping[str, Any]) -> DiffResult:
+        return azure_diff.diff(kind, prior, planned)
 
     # ------------------------------------------------------------ target
 

@@ -1,4 +1,7 @@
-"""Build the resource graph from a Project and report dangling references and cycles (FP2xx)."""
+"""The resource graph of a Project (Dataset ← job ← stacked job ← deployment) and its reference checks (FP2xx).
+
+Here rather than in `fineplan.graph`, which stays generic: the spec depends on the graph, never the reverse.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,475 @@
+"""Fine-tuning jobs: SFT, DPO and RFT, stackable (a job's base model may be another job's fine-tuned model).
+
+A job is immutable in Azure: the provider's diff replaces it on any input change, and the replacement trains
+first (create-then-delete: the old job is deleted at cleanup, after the new one is deployed). A failed or
+cancelled job is tainted (retrained); one still training is pending (waited for).
+
+Money safety: before `create_job` the intent is journaled and persisted; the job carries the intent's op id,
+its address and inputs digest in its metadata, so a crash before the id is recorded is adopted by the next
+refresh instead of training twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fineplan.apply.context import ApplyContext, Deferred, Leftover
+from fineplan.apply.events import TrainingProgress
+from fineplan.errors import FineplanError, ProviderError, StateError
+from fineplan.kinds.base import KindHandler
+from fineplan.kinds.dataset import DatasetDesired
+from fineplan.kinds.tags import META_ADDRESS, META_DIGEST, META_OP, META_PROJECT
+from fineplan.plan.digest import digest
+from fineplan.plan.model import Action, ActionReason, ReasonCode, ResourceChange
+from fineplan.plan.rules import READY, Condition, CostContext, CostLine, DesiredContext, Health
+from fineplan.pricing import billed_tokens, estimate_job
+from fineplan.providers.base import JobRequest, Provider, RemoteJob
+from fineplan.resource import Desired, Kind, Unknown
+from fineplan.spec.models import DatasetRef, FineTuningJob, JobRef
+from fineplan.spec.project import ResourceEntry, dataset_name
+from fineplan.state.drift import Drift, DriftChange
+from fineplan.state.model import ResourceState
+from fineplan.state.refresh import AdoptContext, Reads, Refreshed
+
+_TAINTED = {"failed": ReasonCode.JOB_FAILED, "cancelled": ReasonCode.JOB_CANCELLED}
+
+
+@dataclass(frozen=True)
+class PartRef:
+    """One part of a dataset a job trains or validates on."""
+
+    dataset: str  # address
+    part: str  # train | validation
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobDesired(Desired):
+    KIND = Kind.JOB
+
+    base_model: str | None  # a catalog model; None when stacked on `parent`
+    parent: str | None  # the job whose fine-tuned model is the base model
+    method: str
+    training: PartRef
+    validation: PartRef | None
+    hyperparameters: Mapping[str, Any]
+    training_type: str
+    suffix: str | None
+    seed: int | None
+    grader: Mapping[str, Any] | None = None
+    response_format: Mapping[str, Any] | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobIndex:
+    """What refresh listed of the fine-tuning jobs."""
+
+    by_id: Mapping[str, RemoteJob]
+    by_address: Mapping[str, Sequence[RemoteJob]]  # jobs tagged with a project and address
+
+    @classmethod
+    def of(cls, jobs: Sequence[RemoteJob]) -> JobIndex:
+        by_address: dict[str, list[RemoteJob]] = {}
+        for j in jobs:
+            if META_ADDRESS in j.metadata and META_PROJECT in j.metadata:
+                by_address.setdefault(j.metadata[META_ADDRESS], []).append(j)
+        return cls({j.id: j for j in jobs}, by_address)
+
+
+class JobKind(KindHandler):
+    kind = Kind.JOB
+    trains = True
+
+    # ------------------------------------------------------------ desired
+
+    def desired(self, entry: ResourceEntry, known: Mapping[str, Desired], ctx: DesiredContext) -> JobDesired:
+        job = entry.resource
+        assert isinstance(job, FineTuningJob)
+        s = job.spec
+        train = _part_ref(s.training_data, "train")
+        deps = [train.dataset]
+        validation = _part_ref(s.validation_data, "validation") if s.validation_data is not None else None
+        if validation is not None and validation.dataset not in deps:
+            deps.append(validation.dataset)
+        parent = f"job.{s.base_model.job}" if isinstance(s.base_model, JobRef) else None
+        if parent:
+            deps.append(parent)
+        attrs: dict[str, Any] = {
+            # A `{job: X}` stands for X's inputs digest: its fine-tuned model is not known until X trains, and a
+            # retrained X must change this job's digest too.
+            "base_model": {"job": parent.partition(".")[2], "inputs": _digest_of(known, parent)}
+            if parent
+            else s.base_model,
+            "method": s.method,
+            "training_data": _part_digest(known, train),
+            "validation_data": _part_digest(known, validation) if validation else None,
+            "hyperparameters": s.hyperparameters.given(),
+            "training_type": s.training_type,
+            "suffix": s.suffix,
+            "seed": s.seed,
+            "grader": digest(entry.grader) if entry.grader is not None else None,
+            "response_format": digest(entry.response_format) if entry.response_format is not None else None,
+        }
+        return JobDesired(
+            address=entry.address,
+            name=job.name,
+            attributes=attrs,
+            inputs_digest=digest(attrs),
+            depends_on=tuple(deps),
+            inputs_from={"base_model": parent} if parent else {},
+            prevent_destroy=job.lifecycle.prevent_destroy,
+            ignore_changes=job.lifecycle.ignore_changes,
+            base_model=None if parent else str(s.base_model),
+            parent=parent,
+            method=s.method,
+            training=train,
+            validation=validation,
+            hyperparameters=s.hyperparameters.given(),
+            training_type=s.training_type,
+            suffix=s.suffix,
+            seed=s.seed,
+            grader=entry.grader,
+            response_format=entry.response_format,
+            metadata=dict(s.metadata),
+        )
+
+    # ------------------------------------------------------------ plan
+
+    def prior(self, record: ResourceState) -> dict[str, Any]:
+        inputs = dict(record.attributes.get("inputs") or {})
+        if isinstance(inputs.get("base_model"), dict):
+            # Stacked: compare the model it really trained on with the parent's current one.
+            inputs["base_model"] = record.attributes.get("model")
+        return inputs
+
+    def before(self, record: ResourceState) -> dict[str, Any]:
+        attrs = record.attributes
+        shown = dict(attrs.get("inputs") or {})
+        if isinstance(shown.get("base_model"), dict):
+            shown["base_model"] = attrs.get("model") or shown["base_model"]
+        shown["status"] = record.status
+        shown["fine_tuned_model"] = attrs.get("fine_tuned_model")
+        return shown
+
+    def output(self, record: ResourceState) -> Any | None:
+        return trained_model(record)
+
+    def health(self, record: ResourceState) -> Health:
+        status = record.status
+        if status in _TAINTED:
+            why = f"job {record.remote_id} {status}; it will be retrained"
+            return Health(Condition.TAINTED, ActionReason(_TAINTED[status], why))
+        if status != "succeeded":
+            return Health(Condition.PENDING, ActionReason(ReasonCode.TRAINING, f"job {record.remote_id} is {status}"))
+        return READY
+
+    def reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
+        job = _want(want)
+        if attribute in ("training_data", "validation_data"):
+            message = f"{attribute} content changed ({_short(old)} → {_short(new)})"
+            return ActionReason(ReasonCode.INPUT_CHANGED, message, attribute)
+        if attribute == "base_model" and job.parent and isinstance(new, Unknown):
+            message = f"base model {job.parent.partition('.')[2]} will be retrained"
+            return ActionReason(ReasonCode.DEPENDENCY_REPLACED, message, attribute)
+        return super().reason(want, attribute, old, new)
+
+    def cost(self, change: ResourceChange, want: Desired | None, ctx: CostContext) -> CostLine | None:
+        if want is None or not change.action.creates:
+            return None
+        job = _want(want)
+        ds = ctx.desired.get(job.training.dataset)
+        part = ds.part(job.training.part) if isinstance(ds, DatasetDesired) else None
+        tokens = None
+        if part is not None and part.tokens is not None and part.examples:
+            tokens = billed_tokens(part.tokens, job.hyperparameters.get("n_epochs", "auto"), part.examples)
+        estimate = estimate_job(
+            ctx.prices,
+            base_model=root_base_model(job, ctx.desired) or "",
+            method=job.method,
+            training_type=job.training_type,
+            billed_tokens=tokens,
+        )
+        return CostLine(estimate, added=(estimate,))
+
+    # ------------------------------------------------------------ refresh
+
+    def reads(self, provider: Provider, records: Sequence[ResourceState], wanted: Sequence[Desired]) -> Reads:
+        return Reads((provider.list_jobs,), lambda results: JobIndex.of(results[0]))  # type: ignore[arg-type]
+
+    def refresh(self, record: ResourceState, index: object, now: float) -> Refreshed:
+        job = _jobs(index).by_id.get(record.remote_id or "")
+        if job is None:
+            gone = Drift(
+                record.address,
+                self.kind,
+                record.name,
+                DriftChange.DELETED,
+                "fine-tuning job deleted outside fineplan",
+                before={"id": record.remote_id, "status": record.status},
+            )
+            return Refreshed(None, gone)
+        drift = None
+        was = record.attributes.get("status")
+        if job.status in _TAINTED and was != job.status:
+            drift = Drift(
+                record.address,
+                self.kind,
+                record.name,
+                DriftChange(job.status),
+                f"job {job.id} {job.status}" + (f": {job.error}" if job.error else ""),
+                before={"status": was},
+                after={"status": job.status},
+            )
+        metrics = record.attributes.get("metrics")
+        record.attributes = job_attributes(job, record.attributes.get("inputs")) | {"metrics": metrics}
+        record.status = job.status
+        return Refreshed(record, drift)
+
+    def adopt(self, want: Desired, index: object, ctx: AdoptContext) -> tuple[ResourceState, Drift] | None:
+        candidates = [
+            j
+            for j in _jobs(index).by_address.get(want.address, ())
+            if j.metadata.get(META_PROJECT) == ctx.project
+            and j.id not in ctx.forgotten
+            and (ctx.any_digest or j.metadata.get(META_DIGEST) == want.inputs_digest)
+            and j.status not in _TAINTED
+        ]
+        if not candidates:
+            return None
+        job = max(candidates, key=lambda j: j.created_at)
+        found = job.metadata.get(META_DIGEST, "")
+        record = job_record(_want(want), job, inputs_digest=found, inputs_known=found == want.inputs_digest)
+        why = Drift(want.address, self.kind, want.name, DriftChange.ADOPTED, f"job {job.id} found by its tags")
+        return record, why
+
+    # ------------------------------------------------------------ apply
+
+    def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
+        job = _want(want)
+        if change.action is Action.WAIT:
+            res = ctx.state.get(job.address)
+            assert res is not None and res.remote_id
+            return self._wait(ctx, job.address, res.remote_id)
+        base_model = job.base_model
+        if job.parent:
+            base_model, _ = trained_parent(ctx, job.parent)
+        training_file = _file_for(ctx, job.training)
+        validation_file = _file_for(ctx, job.validation) if job.validation else None
+        old = ctx.state.get(job.address)
+        intent = ctx.store.begin(job.address, job.inputs_digest, "replace" if change.action.is_replace else "create")
+        request = JobRequest(
+            model=str(base_model),
+            training_file=training_file,
+            validation_file=validation_file,
+            method=job.method,
+            hyperparameters=dict(job.hyperparameters),
+            training_type=job.training_type,
+            suffix=job.suffix,
+            seed=job.seed,
+            metadata={
+                **job.metadata,
+                META_ADDRESS: job.address,
+                META_DIGEST: job.inputs_digest,
+                META_PROJECT: ctx.project,
+                META_OP: intent.op_id,
+            },
+            grader=dict(job.grader) if job.grader is not None else None,
+            response_format=dict(job.response_format) if job.response_format is not None else None,
+        )
+        try:
+            created = ctx.provider.create_job(request)
+        except ProviderError:
+            ctx.store.abandon(intent.op_id)  # Azure refused the request: nothing was created
+            raise
+        with ctx.store.lock:
+            ctx.store.complete(intent.op_id, job_record(job, created))
+            if old is not None and old.remote_id and old.remote_id != created.id:
+                ctx.leave(Leftover(job.address, f"job {old.remote_id}", _deleter(ctx.provider, old.remote_id)))
+        ctx.emit(TrainingProgress(job.address, job_id=created.id, status=created.status, message="job submitted"))
+        return self._wait(ctx, job.address, created.id)
+
+    def _wait(self, ctx: ApplyContext, address: str, job_id: str) -> str:
+        provider = ctx.provider
+        if not ctx.options.wait:
+            job = provider.get_job(job_id)
+            if job is not None and job.status == "succeeded":
+                _record_final(ctx, address, job)
+                return f"{job_id} succeeded"
+            raise Deferred(f"{job_id} submitted; training continues (re-run apply to continue)")
+        last_status = None
+        while True:
+            if ctx.stop.is_set():
+                raise Deferred("interrupted")
+            job = provider.get_job(job_id)
+            if job is None:
+                raise ProviderError(f"job {job_id} disappeared while training")
+            metrics = provider.job_metrics(job_id) if job.status in ("running", "succeeded") else None
+            n_epochs = job.hyperparameters.get("n_epochs") if isinstance(job.hyperparameters, dict) else None
+            if job.status != last_status or metrics:
+                ctx.emit(
+                    TrainingProgress(
+                        address,
+                        job_id=job_id,
+                        status=job.status,
+                        epoch=metrics.epochs_done if metrics else None,
+                        n_epochs=n_epochs if isinstance(n_epochs, int) and n_epochs > 0 else None,
+                        step=metrics.step if metrics else None,
+                        train_loss=metrics.values.get("train_loss") if metrics else None,
+                    )
+                )
+                last_status = job.status
+            if job.terminal:
+                _record_final(ctx, address, job, metrics.values if metrics else None)
+                if job.status != "succeeded":
+                    raise ProviderError(f"job {job_id} {job.status}" + (f": {job.error}" if job.error else ""))
+                return f"{job_id} → {job.fine_tuned_model}"
+            ctx.check_deadline(f"{job_id} ({job.status})")
+            ctx.pause()
+
+    def delete(self, ctx: ApplyContext, record: ResourceState) -> None:
+        if record.remote_id:
+            delete_job(ctx.provider, record.remote_id)
+
+    # ------------------------------------------------------------ state commands
+
+    def import_record(self, provider: Provider, want: Desired, remote_id: str) -> ResourceState:
+        job = provider.get_job(remote_id)
+        if job is None:
+            raise StateError(f"no job {remote_id}")
+        return job_record(_want(want), job)
+
+    def outputs(self, record: ResourceState, endpoint: str) -> dict[str, Any] | None:
+        return {
+            "job_id": record.remote_id,
+            "status": record.status,
+            "fine_tuned_model": record.attributes.get("fine_tuned_model"),
+        }
+
+
+# ---------------------------------------------------------------- records
+
+
+def job_attributes(j: RemoteJob, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        "inputs": dict(inputs or {}),
+        "status": j.status,
+        "model": j.model,
+        "fine_tuned_model": j.fine_tuned_model,
+        "trained_tokens": j.trained_tokens,
+        "training_file": j.training_file,
+        "validation_file": j.validation_file,
+        "finished_at": j.finished_at,
+        "error": j.error,
+    }
+
+
+def job_record(
+    want: JobDesired, job: RemoteJob, *, inputs_digest: str | None = None, inputs_known: bool = True
+) -> ResourceState:
+    """`inputs_digest` defaults to the spec's; adoption passes the digest found in the job's metadata."""
+    return ResourceState(
+        address=want.address,
+        kind=want.kind,
+        name=want.name,
+        remote_id=job.id,
+        inputs_digest=want.inputs_digest if inputs_digest is None else inputs_digest,
+        attributes=job_attributes(job, want.attributes if inputs_known else {}),
+        dependencies=list(want.depends_on),
+        status=job.status,
+    )
+
+
+def trained_model(record: ResourceState) -> str | None:
+    """The fine-tuned model a job record provides, once it has trained."""
+    model = record.attributes.get("fine_tuned_model")
+    return str(model) if record.status == "succeeded" and model else None
+
+
+def trained_parent(ctx: ApplyContext, job_address: str) -> tuple[str, dict[str, float]]:
+    """(fine-tuned model, final metrics) of a job something builds on; deferred while it trains."""
+    parent = ctx.state.get(job_address)
+    model = trained_model(parent) if parent else None
+    if parent is None or model is None:
+        raise Deferred(f"waiting for {job_address} to finish training (re-run apply)")
+    return model, parent.attributes.get("metrics") or {}
+
+
+def root_base_model(job: JobDesired, desired: Mapping[str, Desired]) -> str | None:
+    """The catalog base model under a (possibly stacked) job, following its parents."""
+    seen: set[str] = set()
+    current: Desired | None = job
+    while isinstance(current, JobDesired) and current.parent:
+        if current.address in seen:
+            return None
+        seen.add(current.address)
+        current = desired.get(current.parent)
+    return current.base_model if isinstance(current, JobDesired) else None
+
+
+def delete_job(provider: Provider, job_id: str) -> None:
+    job = provider.get_job(job_id)
+    if job is None:
+        return
+    if not job.terminal:
+        provider.cancel_job(job_id)
+    provider.delete_job(job_id)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _record_final(ctx: ApplyContext, address: str, job: RemoteJob, metrics: dict[str, float] | None = None) -> None:
+    if metrics is None and job.status == "succeeded":
+        metrics = ctx.provider.job_metrics(job.id).values
+    with ctx.store.lock:
+        res = ctx.state.get(address)
+        if res is None:
+            return
+        res.attributes = job_attributes(job, res.attributes.get("inputs")) | {"metrics": metrics}
+        res.status = job.status
+        ctx.store.put(res)
+
+
+def _file_for(ctx: ApplyContext, ref: PartRef) -> str:
+    res = ctx.state.get(ref.dataset)
+    if res is None:
+        raise FineplanError(f"{ref.dataset} has not been uploaded")
+    files = res.attributes.get("files", {})
+    chosen = files.get(ref.part) or files.get("train")
+    return str(chosen["id"])
+
+
+def _part_ref(ref: str | DatasetRef, default: str) -> PartRef:
+    part = ref.split if isinstance(ref, DatasetRef) and ref.split else default
+    return PartRef(f"dataset.{dataset_name(ref)}", part)
+
+
+def _part_digest(known: Mapping[str, Desired], ref: PartRef) -> str | None:
+    ds = known.get(ref.dataset)
+    part = ds.part(ref.part) if isinstance(ds, DatasetDesired) else None
+    return part.digest if part else None
+
+
+def _digest_of(known: Mapping[str, Desired], address: str) -> str:
+    found = known.get(address)
+    return found.inputs_digest if found else ""
+
+
+def _short(value: Any) -> str:
+    return str(value)[:12] if value is not None else "none"
+
+
+def _jobs(index: object) -> JobIndex:
+    assert isinstance(index, JobIndex), index
+    return index
+
+
+def _want(want: Desired) -> JobDesired:
+    assert isinstance(want, JobDesired), want
+    return want
+
+
+def _deleter(provider: Provider, job_id: str) -> Callable[[], None]:
+    return lambda: delete_job(provider, job_id)
