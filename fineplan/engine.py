@@ -430,7 +430,8 @@ def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:
                 f"{c.address}: the saved plan says {want.value}, but Azure now needs {c.action.value}; plan again"
             )
         changes.append(c)
-    return replace(current, resource_changes=tuple(changes), stages=plan_stages(changes))
+    cleanup = [s.address for s in current.cleanup_due]
+    return replace(current, resource_changes=tuple(changes), stages=plan_stages(changes, cleanup=cleanup))
 
 
 def load_plan_file(path: Path) -> Plan:

@@ -19,7 +19,7 @@ from fineplan.kinds.base import KindHandler
 from fineplan.plan.digest import digest
 from fineplan.plan.model import ActionReason, ReasonCode, ResourceChange
 from fineplan.plan.rules import DesiredContext
-from fineplan.providers.base import Provider, RemoteFile
+from fineplan.providers.base import TERMINAL_JOB_STATUSES, Provider, RemoteFile
 from fineplan.resource import Desired, Kind
 from fineplan.spec.models import Dataset
 from fineplan.spec.project import ResourceEntry
@@ -156,6 +156,21 @@ class DatasetKind(KindHandler):
         why = Drift(ds.address, self.kind, ds.name, DriftChange.ADOPTED, "uploaded files found by content digest")
         return record, why
 
+    # ------------------------------------------------------------ superseded objects
+
+    def describe(self, record: ResourceState) -> str:
+        ids = [f["id"] for f in record.attributes.get("files", {}).values() if f.get("id")]
+        return "file " + ", ".join(ids) if ids else f"file {record.remote_id}"
+
+    def needed_by(self, old: ResourceState, state: Mapping[str, ResourceState]) -> str | None:
+        # An uploaded file stays while a job still training reads it.
+        ids = {f["id"] for f in old.attributes.get("files", {}).values() if f.get("id")}
+        for address, r in sorted(state.items()):
+            files = {r.attributes.get("training_file"), r.attributes.get("validation_file")}
+            if ids & files and r.status not in TERMINAL_JOB_STATUSES:
+                return address
+        return None
+
     # ------------------------------------------------------------ apply
 
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
@@ -172,9 +187,11 @@ class DatasetKind(KindHandler):
             old = ctx.state.get(ds.address)
             if old is not None:
                 kept = {f["id"] for f in files.values()}
-                for f in old.attributes.get("files", {}).values():
+                for part, f in old.attributes.get("files", {}).items():
                     if f.get("id") and f["id"] not in kept:
-                        ctx.leave(Leftover(ds.address, f"file {f['id']}", _deleter(ctx.provider, f["id"])))
+                        gone = old.model_copy(update={"remote_id": f["id"], "attributes": {"files": {part: f}}})
+                        what = f"file {f['id']}"
+                        ctx.leave(Leftover(ds.address, what, _deleter(ctx.provider, f["id"]), record=gone), save=False)
             ctx.store.put(dataset_record(ds, files))
         return ", ".join(f["id"] for f in files.values())
 

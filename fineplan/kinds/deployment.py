@@ -230,6 +230,10 @@ class DeploymentKind(KindHandler):
         record = deployment_record(dep_want, dep, inputs_digest=dep.tags.get(TAG_DIGEST, ""))
         return record, Drift(want.address, self.kind, want.name, DriftChange.ADOPTED, "deployment found by its tags")
 
+    def describe(self, record: ResourceState) -> str:
+        account = record.attributes.get("account")
+        return f"deployment {account}/{record.name}" if account else f"deployment {record.name}"
+
     # ------------------------------------------------------------ apply
 
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
@@ -250,8 +254,8 @@ class DeploymentKind(KindHandler):
                 ctx.emit(DeploymentProgress(dep.address, account=old_account, name=old.name, state="Deleting"))
                 provider.delete_deployment(old_account, old.name)
             elif (old_account, old.name) != (account, dep.name):
-                what = f"deployment {old_account}/{old.name}"
-                ctx.leave(Leftover(dep.address, what, _deleter(provider, old_account, old.name)))
+                what = self.describe(old)
+                ctx.leave(Leftover(dep.address, what, _deleter(provider, old_account, old.name), record=old))
         tags = {**dep.tags, TAG_ADDRESS: dep.address, TAG_DIGEST: dep.inputs_digest, TAG_PROJECT: ctx.project}
         ctx.emit(DeploymentProgress(dep.address, account=account, name=dep.name, state="Creating"))
         request = DeploymentRequest(
