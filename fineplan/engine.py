@@ -368,6 +368,32 @@ class Engine:
 
         return self._edit_state("import", do_import, needs_provider=True)
 
+    def cancel_untracked_job(self, job_id: str) -> str:
+        """Cancel a job that carries this project's tags but that state does not track (refresh reports it as
+        untracked drift): the extra job of a run that lost its lock, say. A tracked job is refused: -replace or
+        destroy changes those."""
+        from fineplan.kinds.tags import META_ADDRESS, META_PROJECT
+
+        def cancel(state: State, project: Project, provider: Provider | None) -> str:
+            assert provider is not None
+            tracked = {r.remote_id: r.address for r in state.resources.values() if r.remote_id}
+            tracked |= {s.record.remote_id: s.record.address for s in state.superseded if s.record.remote_id}
+            if job_id in tracked:
+                why = f"{job_id} is {tracked[job_id]} in the state: change it with a plan (-replace, destroy)"
+                raise StateError(why)
+            job = provider.get_job(job_id)
+            if job is None:
+                raise StateError(f"no job {job_id}")
+            if job.metadata.get(META_PROJECT) != project.settings.project:
+                raise StateError(f"{job_id} does not carry the tags of project {project.settings.project}")
+            if job.terminal:
+                return f"{job_id} is already {job.status}; nothing to cancel."
+            provider.cancel_job(job_id)
+            address = job.metadata.get(META_ADDRESS, "?")
+            return f"Cancelled {job_id} (untracked job for {address}, was {job.status}); work done so far is billed."
+
+        return self._edit_state("job cancel", cancel, needs_provider=True)
+
     def outputs(self) -> dict[str, dict[str, Any]]:
         """Fine-tuned models, deployment names and endpoints, from the state."""
         project = self.project()

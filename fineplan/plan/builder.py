@@ -222,7 +222,7 @@ class PlanBuilder:
     def _superseded(self, changes: Sequence[ResourceChange]) -> tuple[SupersededObject, ...]:
         """Each one goes at cleanup unless a record that this plan leaves alone is still built on it (a
         deployment serving the old model); one whose dependent changes in this plan is re-checked at cleanup."""
-        acting = {c.address for c in changes if c.action.changes}
+        acting = {c.address for c in changes if c.action.changes and not c.blocked}
         planned = {c.address for c in changes}
         out: list[SupersededObject] = []
         for old in self.inp.state.superseded:

@@ -1,0 +1,139 @@
+"""Issue 11's hardening, end to end on the quickstart: old objects of replacements cleaned up across runs, jobs
+that state does not track reported with what they cost, retries counted, deployment requests checked before
+anything is spent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from engine_helpers import DEPLOYMENT, JOBS, Emu, RunCli, changes_by_address, edit, load_state
+
+pytestmark = pytest.mark.slow  # end-to-end: several applies against the emulator
+
+
+def test_an_old_job_kept_by_a_no_wait_replace_is_cleaned_up_by_a_later_apply(
+    project: Path, emu: Emu, cli: RunCli
+) -> None:
+    """`apply -replace job.support-sft --no-wait` submits the new SFT job and must keep the old one (the DPO job
+    and the deployment still use what was built on it). The next apply retrains what is stacked on the new SFT
+    job and then deletes the old one: it was remembered in state, not left in Azure forever."""
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    old_sft = load_state(project).resources["job.support-sft"].remote_id
+    emu.hooks.clear()  # the new SFT job is still training when the --no-wait apply ends
+
+    first = cli(project, "apply", "-replace", "job.support-sft", "--no-wait", "--auto-approve")
+    assert first.code == 0, first.text
+    state = load_state(project)
+    assert [s.what for s in state.superseded] == [f"job {old_sft}"], first.text
+    assert old_sft in {j.id for j in emu.jobs()}
+
+    plan = cli(project, "plan", "--format", "json")
+    doc = json.loads(plan.out)
+    assert doc["superseded"] == [
+        {
+            "address": "job.support-sft",
+            "kind": "FineTuningJob",
+            "what": f"job {old_sft}",
+            "remote_id": old_sft,
+            "kept_for": None,
+        }
+    ]
+    assert "job.support-sft" in next(s["addresses"] for s in doc["stages"] if s["name"] == "cleanup")
+    human = cli(project, "plan")
+    assert f"job.support-sft: the old job {old_sft} is deleted in the cleanup stage" in human.out
+
+    emu.fast_training()
+    again = cli(project, "apply", "--auto-approve")
+    assert again.code == 0, again.text
+    assert old_sft not in {j.id for j in emu.jobs()}
+    assert not load_state(project).superseded
+    assert emu.job_counts() == {job: 1 for job in JOBS}
+    assert cli(project, "plan", "--detailed-exitcode").code == 0
+
+
+def test_an_old_object_still_served_is_kept_and_said_so(project: Path, emu: Emu, cli: RunCli) -> None:
+    """A superseded job whose model a deployment still serves (the swap is held back by a gate) stays, and the
+    plan names what still uses it; the cleanup stage leaves it alone."""
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    edit(project, "specs/deployments.yaml", "  capacity: 50\n", "  capacity: 50\n  gate: {max_train_loss: -1.0}\n")
+    old_dpo = load_state(project).resources["job.support-dpo"].remote_id
+    applied = cli(project, "apply", "-replace", "job.support-dpo", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert old_dpo in {j.id for j in emu.jobs()}, "the deployment still serves the old DPO model"
+    state = load_state(project)
+    assert [s.what for s in state.superseded] == [f"job {old_dpo}"]
+
+    doc = json.loads(cli(project, "plan", "--format", "json").out)
+    assert [(s["what"], s["kept_for"]) for s in doc["superseded"]] == [(f"job {old_dpo}", DEPLOYMENT)]
+    assert changes_by_address(doc)[DEPLOYMENT]["blocked"]
+
+    edit(project, "specs/deployments.yaml", "  gate: {max_train_loss: -1.0}\n", "")
+    assert cli(project, "apply", "--auto-approve").code == 0
+    assert old_dpo not in {j.id for j in emu.jobs()}
+    assert not load_state(project).superseded
+
+
+def _extra_sft_job(emu: Emu, project: Path) -> str:
+    """What a run that lost its lock leaves: a second job for job.support-sft with fineplan's tags, still training."""
+    sft = load_state(project).resources["job.support-sft"]
+    tags = emu.job(sft.remote_id).metadata
+    job = emu.openai.fine_tuning.jobs.create(
+        model="gpt-4.1-nano-2025-04-14",
+        training_file=sft.attributes["training_file"],
+        metadata={**tags, "fineplan_op": "lost-lock-run"},
+        method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3}}},
+        extra_body={"trainingType": "developerTier"},
+    )
+    return str(job.id)
+
+
+def test_an_untracked_live_job_is_drift_with_its_cost_and_can_be_cancelled(
+    project: Path, emu: Emu, cli: RunCli
+) -> None:
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    emu.hooks.clear()
+    extra = _extra_sft_job(emu, project)
+
+    plan = cli(project, "plan", "--format", "json")
+    doc = json.loads(plan.out)
+    untracked = [d for d in doc["drift"] if d["change"] == "untracked"]
+    assert [(d["address"], d["after"]["id"]) for d in untracked] == [("job.support-sft", extra)]
+    message = untracked[0]["message"]
+    assert message.startswith(f"untracked job {extra} for job.support-sft, still training")
+    assert f"fineplan job cancel {extra}" in message
+    cost = untracked[0]["after"]["cost"]
+    assert cost["kind"] == "training" and cost["usd"] > 0, cost  # training-file tokens × 3 epochs, priced
+    assert doc["cost"]["untracked"] == {"jobs": 1, "training_usd": cost["usd"], "unpriced": 0}
+    assert doc["cost"]["training_usd"] == 0  # this plan trains nothing itself
+    assert all(c["action"] == "no-op" for c in doc["resource_changes"]), "state keeps its own job"
+
+    human = cli(project, "plan").out
+    assert "job.support-sft has a job state does not track, still training" in human
+    assert "1 untracked job still training spends $" in human
+
+    refused = cli(project, "job", "cancel", load_state(project).resources["job.support-sft"].remote_id)
+    assert refused.code == 1 and "in the state" in refused.err
+    cancelled = cli(project, "job", "cancel", extra)
+    assert cancelled.code == 0 and f"Cancelled {extra}" in cancelled.out
+    assert emu.job(extra).status == "cancelled"
+    again = json.loads(cli(project, "plan", "--format", "json").out)
+    assert not [d for d in again["drift"] if d["change"] == "untracked"]
+    assert "untracked" not in again["cost"]
+
+
+def test_a_crashed_create_is_still_adopted_not_reported_as_untracked(project: Path, emu: Emu, cli: RunCli) -> None:
+    """Adoption stays as it was: a job with the spec's inputs digest and no tracked job is the crash's job."""
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    emu.hooks.clear()
+    extra = _extra_sft_job(emu, project)
+    assert cli(project, "state", "rm", "job.support-sft").code == 0
+    doc = json.loads(cli(project, "plan", "--format", "json").out)
+    drift = {(d["address"], d["change"]) for d in doc["drift"]}
+    assert ("job.support-sft", "untracked") not in drift
+    assert changes_by_address(doc)["job.support-sft"]["remote_id"] == extra
