@@ -41,6 +41,7 @@ class PlanRun:
     desired: dict[str, Desired]
     refreshed: State
     snapshot: Snapshot = field(default_factory=Snapshot)
+    retries: Mapping[str, int] = field(default_factory=dict)  # calls the provider retried, per reason
 
 
 class ApplyStatus(enum.StrEnum):
@@ -57,6 +58,7 @@ class ApplyResult:
     failed: Mapping[str, str] = field(default_factory=dict)
     skipped: Mapping[str, str] = field(default_factory=dict)
     pending: tuple[str, ...] = ()  # submitted, still training (--no-wait)
+    retries: Mapping[str, int] = field(default_factory=dict)  # calls the provider retried, per reason
 
     @property
     def ok(self) -> bool:
@@ -227,7 +229,8 @@ class Engine:
         with self.locked(backend, "plan"):
             prior = backend.read() or State(target=name)
             with self.provider(project) as provider:
-                return self.make_plan(provider, project, prior, options, diags)
+                run = self.make_plan(provider, project, prior, options, diags)
+                return replace(run, retries=provider.retry_counts())
 
     # ------------------------------------------------------------ apply
 
@@ -264,9 +267,9 @@ class Engine:
                 if not plan.has_changes and not any(c.action is Action.WAIT for c in plan.resource_changes):
                     if run.refreshed.model_dump() != prior.model_dump():  # still record adoptions and reads
                         backend.write(run.refreshed)
-                    return ApplyResult(plan, ApplyStatus.NO_CHANGES)
+                    return ApplyResult(plan, ApplyStatus.NO_CHANGES, retries=provider.retry_counts())
                 if saved_plan is None and not confirm(plan):
-                    return ApplyResult(plan, ApplyStatus.CANCELLED)
+                    return ApplyResult(plan, ApplyStatus.CANCELLED, retries=provider.retry_counts())
                 store = StateStore(run.refreshed, backend)
                 store.save()
                 if poll_interval is None:
@@ -287,6 +290,7 @@ class Engine:
                     dict(report.failed),
                     dict(report.skipped),
                     tuple(report.pending),
+                    provider.retry_counts(),
                 )
 
     def _check_fresh(self, saved: Plan, stored: State | None, project: Project) -> None:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from engine_helpers import DEPLOYMENT, JOBS, Emu, RunCli, changes_by_address, edit, load_state
+from engine_helpers import DEPLOYMENT, JOBS, Emu, RunCli, StartEmulator, changes_by_address, edit, load_state
 
 pytestmark = pytest.mark.slow  # end-to-end: several applies against the emulator
 
@@ -137,3 +137,31 @@ def test_a_crashed_create_is_still_adopted_not_reported_as_untracked(project: Pa
     drift = {(d["address"], d["change"]) for d in doc["drift"]}
     assert ("job.support-sft", "untracked") not in drift
     assert changes_by_address(doc)["job.support-sft"]["remote_id"] == extra
+
+
+def test_an_apply_that_retried_says_how_many_calls_and_why(
+    project: Path, start_emulator: StartEmulator, cli: RunCli
+) -> None:
+    """One 503 on a job create (fineplan's own retry loop), one 429 on a job list (the openai SDK's retries) and
+    one 500 on the deployment PUT (azure-core's retry policy, or fineplan's loop around the whole write)."""
+    emu = start_emulator(faults="fail=create_job:1:503,list_jobs:1:429,put_deployment:1:500")
+    emu.fast_training()
+    applied = cli(project, "apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    line = next(ln for ln in applied.out.splitlines() if "retried" in ln)
+    assert line == (
+        "3 calls were retried: 1 × 429 Too Many Requests, 1 × 500 Internal Server Error, 1 × 503 Service Unavailable."
+    )
+    assert applied.out.rstrip().endswith(line)
+
+
+def test_a_plan_that_retried_says_so_on_stderr_under_json(
+    project: Path, start_emulator: StartEmulator, cli: RunCli
+) -> None:
+    start_emulator(faults="fail=list_files:1:503")
+    plan = cli(project, "plan", "--format", "json")
+    assert plan.code == 0, plan.text
+    json.loads(plan.out)  # stdout stays one JSON document
+    assert "1 call was retried: 1 × 503 Service Unavailable." in plan.err
+    quiet = cli(project, "plan")
+    assert "retried" not in quiet.text

@@ -30,6 +30,7 @@ from fineplan.providers.azure.mapping import (
     sku_for,
     version_upgrade_wire,
 )
+from fineplan.providers.azure.retries import RetryLog, counting_retry_policy, exception_reason
 from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
 from fineplan.providers.base import DeploymentRequest, RemoteDeployment
 
@@ -49,22 +50,27 @@ def management_scope(connection: Connection) -> str:
 
 
 def build_client(
-    connection: Connection, tuning: Tuning, credential: TokenCredential
+    connection: Connection, tuning: Tuning, credential: TokenCredential, retries: RetryLog | None = None
 ) -> CognitiveServicesManagementClient:
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     scope = management_scope(connection)
-    kwargs: dict[str, Any] = {
-        "base_url": connection.management_endpoint,
-        "credential_scopes": [scope],
-        "polling_interval": tuning.lro_polling_interval,
+    retry = {
         "retry_total": tuning.arm_retry_total,
         "retry_status": tuning.arm_retry_total,
         "retry_connect": tuning.arm_retry_total,
         "retry_backoff_factor": tuning.arm_retry_backoff,
+    }
+    kwargs: dict[str, Any] = {
+        "base_url": connection.management_endpoint,
+        "credential_scopes": [scope],
+        "polling_interval": tuning.lro_polling_interval,
+        **retry,
         "connection_timeout": min(tuning.request_timeout, 30.0),
         "read_timeout": tuning.request_timeout,
     }
+    if retries is not None:
+        kwargs["retry_policy"] = counting_retry_policy(retries, **retry)
     if connection.management_over_http:
         # The SDK's bearer policy refuses non-TLS URLs (see AZURE-FACTS); the emulator is served over http.
         kwargs["authentication_policy"] = bearer_policy_over_http(credential, scope)
@@ -72,10 +78,17 @@ def build_client(
 
 
 class ControlPlane:
-    def __init__(self, client: CognitiveServicesManagementClient, connection: Connection, tuning: Tuning) -> None:
+    def __init__(
+        self,
+        client: CognitiveServicesManagementClient,
+        connection: Connection,
+        tuning: Tuning,
+        retries: RetryLog | None = None,
+    ) -> None:
         self._client = client
         self._connection = connection
         self._tuning = tuning
+        self._retries = retries
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._endpoints: dict[str, str] = {}
@@ -198,6 +211,10 @@ class ControlPlane:
             raise ProviderError(f"deployment {name} of account {account} vanished", code="NotFound", status=404)
         return found
 
+    def _retried(self, exc: BaseException) -> None:
+        if self._retries is not None:
+            self._retries.record(exception_reason(exc))
+
     def _lock_for(self, account: str) -> threading.Lock:
         key = (self._connection.resource_group_for(account), account)
         with self._locks_guard:
@@ -213,6 +230,7 @@ class ControlPlane:
                     max_delay=self._tuning.conflict_backoff_max,
                     deadline=self._tuning.write_deadline,
                     describe=describe,
+                    on_retry=self._retried,
                 )
             except Exception as exc:
                 raise to_provider_error(exc, describe) from exc

@@ -20,6 +20,7 @@ from fineplan.providers.azure.credentials import (
     require_safe_transport,
     token_provider,
 )
+from fineplan.providers.azure.retries import RetryLog
 from fineplan.providers.base import (
     DeploymentRequest,
     DiffResult,
@@ -61,6 +62,7 @@ class AzureProvider:
         self._guard = threading.Lock()
         self._data: DataPlane | None = None
         self._control: ControlPlane | None = None
+        self.retries = RetryLog()  # every retry of this provider's calls, per reason
 
     @classmethod
     def from_target(cls, target: AzureTarget, *, tuning: Tuning | None = None) -> AzureProvider:
@@ -96,11 +98,11 @@ class AzureProvider:
                 from fineplan.providers.azure.dataplane import DataPlane, build_client
 
                 if self._api_key is not None:
-                    client = build_client(self.connection, self.tuning, api_key=self._api_key)
+                    client = build_client(self.connection, self.tuning, api_key=self._api_key, retries=self.retries)
                 else:
                     provider = token_provider(self._credential_or_default(), DATA_PLANE_SCOPE)
-                    client = build_client(self.connection, self.tuning, token_provider=provider)
-                self._data = DataPlane(client, self.tuning)
+                    client = build_client(self.connection, self.tuning, token_provider=provider, retries=self.retries)
+                self._data = DataPlane(client, self.tuning, self.retries)
             return self._data
 
     @property
@@ -109,8 +111,8 @@ class AzureProvider:
             if self._control is None:
                 from fineplan.providers.azure.controlplane import ControlPlane, build_client
 
-                client = build_client(self.connection, self.tuning, self._credential_or_default())
-                self._control = ControlPlane(client, self.connection, self.tuning)
+                client = build_client(self.connection, self.tuning, self._credential_or_default(), self.retries)
+                self._control = ControlPlane(client, self.connection, self.tuning, self.retries)
             return self._control
 
     # ------------------------------------------------------------ files
@@ -176,6 +178,12 @@ class AzureProvider:
 
     def diff(self, kind: Kind, prior: Mapping[str, Any], planned: Mapping[str, Any]) -> DiffResult:
         return azure_diff.diff(kind, prior, planned)
+
+    # ------------------------------------------------------------ retries
+
+    def retry_counts(self) -> dict[str, int]:
+        """How many calls were retried so far, per reason (most frequent first)."""
+        return self.retries.counts()
 
     # ------------------------------------------------------------ target
 
