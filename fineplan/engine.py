@@ -445,6 +445,28 @@ def _check_addresses(options: PlanOptions, known: set[str]) -> None:
                 raise ConfigError(f"{flag} {address}: no such resource in the specs or the state{hint}")
 
 
+def find_output(values: Mapping[str, Mapping[str, Any]], name: str) -> tuple[str, str | None, Any]:
+    """(address, attribute or None, value) of `name`: an address (`job.x`: its outputs) or one output of it
+    (`job.x.fine_tuned_model`). An unknown name is a ConfigError with a did-you-mean."""
+    import difflib
+
+    if name in values:
+        return name, None, dict(values[name])
+    address, _, attribute = name.rpartition(".")
+    if address in values:
+        outputs = values[address]
+        if attribute in outputs:
+            return address, attribute, outputs[attribute]
+        close = difflib.get_close_matches(attribute, list(outputs), n=1)
+        hint = f'; did you mean "{address}.{close[0]}"?' if close else ""
+        raise ConfigError(f'{address} has no output "{attribute}"{hint} (its outputs: {", ".join(outputs)})')
+    every = [*values, *(f"{a}.{k}" for a, outs in values.items() for k in outs)]
+    close = difflib.get_close_matches(name, every, n=1, cutoff=0.5)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    known = f" (outputs exist for: {', '.join(values)})" if values else " (the state has none: apply first)"
+    raise ConfigError(f'no output named "{name}"{hint}{known}')
+
+
 def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:
     """Execute what the saved plan said; refuse if the fresh refresh disagrees about what to do."""
     from fineplan.plan.stages import plan_stages

@@ -5,6 +5,7 @@ anything is spent."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,36 @@ def test_a_plan_that_retried_says_so_on_stderr_under_json(
     assert "1 call was retried: 1 × 503 Service Unavailable." in plan.err
     quiet = cli(project, "plan")
     assert "retried" not in quiet.text
+
+
+def test_output_of_one_value_raw_and_json_and_show_with_iso_times(project: Path, emu: Emu, cli: RunCli) -> None:
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    model = load_state(project).resources["job.support-sft"].attributes["fine_tuned_model"]
+
+    raw = cli(project, "output", "-raw", "job.support-sft.fine_tuned_model")
+    assert (raw.code, raw.out) == (0, f"{model}\n")
+    assert cli(project, "output", "--raw", "job.support-sft.fine_tuned_model").out == f"{model}\n"
+    assert cli(project, "output", "job.support-sft.fine_tuned_model").out == f'"{model}"\n'
+    assert json.loads(cli(project, "output", "--json", "job.support-sft.fine_tuned_model").out) == model
+    assert json.loads(cli(project, "output", "--json", "job.support-sft").out)["job.support-sft"]["status"] == (
+        "succeeded"
+    )
+
+    typo = cli(project, "output", "job.support-sft.fine_tuned")
+    assert typo.code == 1
+    assert 'job.support-sft has no output "fine_tuned"; did you mean "job.support-sft.fine_tuned_model"?' in typo.err
+    nope = cli(project, "output", "job.support-stf.fine_tuned_model")
+    assert nope.code == 1 and 'did you mean "job.support-sft.fine_tuned_model"?' in nope.err
+    whole = cli(project, "output", "-raw", "job.support-sft")
+    assert whole.code == 1 and "-raw needs one output" in whole.err
+
+    shown = cli(project, "show")
+    assert shown.code == 0
+    for block in shown.out.split("\n\n"):
+        keys = [line.split("=")[0].strip() for line in block.splitlines()[1:]]
+        assert len(keys) == len(set(keys)), f"a field shown twice:\n{block}"
+    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    assert re.search(rf"finished_at\s+= {iso}\n", shown.out), shown.out
+    assert re.search(rf"created_at\s+= {iso}\n", shown.out)
+    assert not re.search(r"_at\s+= \d+(\.\d+)?\n", shown.out), "an epoch number shown as a time"
