@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from fineplan.apply.events import EventSink, discard
-from fineplan.diagnostics import Diagnostic, has_errors
-from fineplan.errors import ConfigError, DiagnosticsError, PolicyError, StalePlanError, StateError
+from fineplan.diagnostics import Diagnostic, Location, has_errors
+from fineplan.errors import ConfigError, DiagnosticsError, FineplanError, PolicyError, StalePlanError, StateError
 from fineplan.kinds import REGISTRY, KindHandler
+from fineplan.plan.costing import Budget
 from fineplan.plan.model import Action, Plan, PlanOptions
-from fineplan.providers.base import Provider
+from fineplan.providers.base import DiffResult, Provider
 from fineplan.resource import Desired, Kind
 from fineplan.spec.models import AzureTarget, LocalTarget
 from fineplan.spec.project import Project
@@ -127,7 +128,49 @@ class Engine:
                 from fineplan.lint.dataset_checks import check_project_datasets
 
                 found.extend(check_project_datasets(project))
+                if not has_errors(found):
+                    found.extend(self._lint_budget(project))
         return filter_diagnostics(project, found)
+
+    def _lint_budget(self, project: Project) -> list[Diagnostic]:
+        """FP501/FP502 as a plan raises them, priced on an empty state: lint reads neither state nor Azure, so every
+        job counts as if it were created (a plan from a state counts only what it creates or replaces)."""
+        from fineplan.plan.builder import BuildInput, build_plan
+        from fineplan.pricing import load_price_table
+
+        limit, location = self._budget(project)
+        try:
+            name, _ = self.target(project)
+            desired = self.desired(project)
+        except FineplanError:
+            return []  # whatever stops it is reported by the checks above or by plan
+        empty = State(target=name)
+        plan = build_plan(
+            BuildInput(
+                project=project.settings.project,
+                target=name,
+                desired=desired,
+                state=empty,
+                prior=empty,
+                differ=_NO_DIFF,
+                rules=self.kinds,
+                prices=load_price_table(project.settings.prices),
+                budget=Budget(limit, location),
+            )
+        )
+        note = "lint reads no state, so it prices the project as if every job were created; `fineplan plan` "
+        note += "counts only the jobs a plan creates or replaces."
+        return [
+            replace(d, detail=f"{d.detail} ({note})" if d.detail else note)
+            for d in plan.diagnostics
+            if d.code in ("FP501", "FP502")
+        ]
+
+    def _budget(self, project: Project) -> tuple[float | None, Location | None]:
+        if self.max_cost is not None:  # a budget given with --max-cost has no place in a file to point at
+            return self.max_cost, None
+        limit = project.settings.policy.max_training_cost_usd
+        return limit, project.settings_location("policy", "max_training_cost_usd")
 
     def _linted(self) -> list[Diagnostic]:
         """Lint findings to carry into a plan; errors stop before anything is read from Azure."""
@@ -183,7 +226,6 @@ class Engine:
     ) -> PlanRun:
         """Refresh (unless -refresh=false) and build the plan, priced and guarded. Holds no lock itself."""
         from fineplan.plan.builder import BuildInput, build_plan
-        from fineplan.plan.costing import Budget
         from fineplan.plan.desired import inputs_fingerprint
         from fineplan.pricing import load_price_table
         from fineplan.state.refresh import RefreshResult, refresh
@@ -195,11 +237,7 @@ class Engine:
             result = refresh(prior, provider, desired, project.settings.project, self.kinds)
         else:
             result = RefreshResult(State.model_validate(prior.model_dump()), [], Snapshot())
-        if self.max_cost is not None:  # a budget given with --max-cost has no place in a file to point at
-            budget = Budget(self.max_cost, None)
-        else:
-            limit = project.settings.policy.max_training_cost_usd
-            budget = Budget(limit, project.settings_location("policy", "max_training_cost_usd"))
+        budget = Budget(*self._budget(project))
         plan = build_plan(
             BuildInput(
                 project=project.settings.project,
@@ -431,6 +469,16 @@ class Engine:
                 message = fn(state, project, None)
             backend.write(state)
             return message
+
+
+class _NoDiff:
+    """The differ of a plan made on an empty state: with nothing recorded there is nothing to compare."""
+
+    def diff(self, kind: Kind, prior: Mapping[str, Any], planned: Mapping[str, Any]) -> DiffResult:
+        return DiffResult()
+
+
+_NO_DIFF = _NoDiff()
 
 
 def _check_addresses(options: PlanOptions, known: set[str]) -> None:

@@ -24,7 +24,7 @@ from fineplan.kinds.tags import TAG_ADDRESS, TAG_DIGEST, TAG_PREFIX, TAG_PROJECT
 from fineplan.plan.digest import digest
 from fineplan.plan.model import Action, ActionReason, GateResult, GateStatus, ReasonCode, ResourceChange
 from fineplan.plan.rules import CostContext, CostLine, DesiredContext, GateOutcome, PlanView
-from fineplan.pricing import CostEstimate, PriceTable, estimate_deployment
+from fineplan.pricing import CostEstimate, PriceTable, estimate_deployment, estimate_hosting_change
 from fineplan.providers.base import DeploymentRequest, Provider, RemoteDeployment
 from fineplan.resource import Desired, Kind, Unknown
 from fineplan.spec.models import Deployment, JobRef
@@ -161,6 +161,10 @@ class DeploymentKind(KindHandler):
             return None
         if action is Action.CREATE:
             return CostLine(new, added=(new,))
+        if action is Action.UPDATE and old is not None:
+            # In place: what the change adds to (or saves on) the bill, not the deployment's whole price.
+            shown = estimate_hosting_change(old, new, _what_changed(change.before, change.after))
+            return CostLine(shown, added=(new,), removed=(old,))
         if action is Action.UPDATE or action.is_replace:
             return CostLine(new, added=(new,), removed=(old,) if old else ())
         return CostLine(new, unchanged=(new,))
@@ -360,6 +364,19 @@ def _hosting(attrs: Mapping[str, Any] | None, fine_tuned: bool, prices: PriceTab
         return None
     capacity = int((attrs or {}).get("capacity") or 1)
     return estimate_deployment(prices, deployment_type=str(dtype), capacity=capacity, fine_tuned=fine_tuned)
+
+
+def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    """`capacity 15 → 25 PTU` for a capacity change; otherwise the attributes that change in place."""
+    before, after = before or {}, after or {}
+    if before.get("capacity") != after.get("capacity"):
+        from fineplan.catalog import load_catalog
+
+        dtype = load_catalog().deployment_types.get(str(after.get("type")))
+        unit = f" {dtype.unit}" if dtype else ""
+        return f"capacity {before.get('capacity')} → {after.get('capacity')}{unit}"
+    changed = [k for k in COMPARED if k in after and before.get(k) != after.get(k)]
+    return ", ".join(changed) + " changed" if changed else "updated in place"
 
 
 def _lister(provider: Provider, account: str) -> Callable[[], object]:

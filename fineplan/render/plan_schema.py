@@ -77,6 +77,10 @@ def plan_schema() -> dict[str, Any]:
                 "usd_per_hour": _nullable(_NUM),
                 "usd_per_month": _nullable(_NUM),
                 "hours": {**_NUM, "description": "RFT: the training hours priced."},
+                "delta": {
+                    "const": True,
+                    "description": "2.1: hosting of an in-place update, as the change to the bill (may be negative).",
+                },
             },
             required=["kind", "usd", "basis", "approximate", "notes"],
         ),

@@ -149,6 +149,10 @@ def change_cost(change: ResourceChange) -> str | None:
             return None  # destroying a job refunds nothing
         return f"{format_usd(cost['usd'])} training{approx}"
     per_hour, per_month = cost.get("usd_per_hour") or 0.0, cost.get("usd_per_month", cost["usd"]) or 0.0
+    if cost.get("delta"):  # an in-place update: what it adds to or saves on the bill
+        if not per_hour:
+            return "hosting unchanged"
+        return f"{_signed(per_hour)}/h hosting ({_signed(per_month)}/month){approx}"
     if not per_hour:
         if change.action is Action.DELETE:
             return None
