@@ -256,7 +256,27 @@ class Engine:
                 diagnostics=tuple(diags),
             )
         )
+        if options.refresh and not options.destroy and not options.refresh_only:
+            plan = self._preflight(plan, desired, provider, result.snapshot, project)
         return PlanRun(plan, desired, result.state, result.snapshot)
+
+    def _preflight(
+        self, plan: Plan, desired: Mapping[str, Desired], provider: Provider, snapshot: Snapshot, project: Project
+    ) -> Plan:
+        """Each kind's check of what Azure would refuse (a deployment the account cannot take), as plan errors:
+        apply refuses such a plan before it spends anything."""
+
+        def locate(address: str, attribute: str) -> Location | None:
+            entry = project.entries.get(address)
+            if entry is None:
+                return None
+            spec = entry.doc.data.get("spec", {})
+            return entry.location("spec", attribute) if attribute in spec else entry.location("spec")
+
+        found: list[Diagnostic] = []
+        for kind, handler in self.kinds.items():
+            found += handler.preflight(plan.resource_changes, desired, provider, snapshot.get(kind), locate)
+        return replace(plan, diagnostics=(*plan.diagnostics, *found)) if found else plan
 
     def plan(self, options: PlanOptions | None = None) -> PlanRun:
         options = options or PlanOptions()

@@ -14,10 +14,11 @@ Adding a kind: a spec model (`fineplan.spec.models`), a subclass of `KindHandler
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from fineplan.apply.context import ApplyContext
+from fineplan.diagnostics import Diagnostic, Location
 from fineplan.errors import ConfigError
 from fineplan.plan.model import ActionReason, ReasonCode, ResourceChange
 from fineplan.plan.rules import READY, CostContext, CostLine, DesiredContext, GateOutcome, Health, PlanView
@@ -98,6 +99,18 @@ class KindHandler(ABC):
     def needed_by(self, old: ResourceState, state: Mapping[str, ResourceState]) -> str | None:
         """The address of a record still built on a superseded object (so it must stay), or None."""
         return None
+
+    def preflight(
+        self,
+        changes: Sequence[ResourceChange],
+        desired: Mapping[str, Desired],
+        provider: Provider,
+        index: object,
+        locate: Callable[[str, str], Location | None],
+    ) -> list[Diagnostic]:
+        """What Azure would refuse of this plan's changes, asked before anything is spent (reads only).
+        `locate(address, field)` points at a spec field."""
+        return []
 
     # ------------------------------------------------------------ apply
 

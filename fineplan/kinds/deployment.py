@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from fineplan.apply.context import ApplyContext, GateFailed, Leftover
 from fineplan.apply.events import DeploymentProgress
+from fineplan.diagnostics import Diagnostic, Location
 from fineplan.errors import StateError
 from fineplan.kinds.base import KindHandler
 from fineplan.kinds.job import trained_parent
@@ -168,6 +169,22 @@ class DeploymentKind(KindHandler):
         if action is Action.UPDATE or action.is_replace:
             return CostLine(new, added=(new,), removed=(old,) if old else ())
         return CostLine(new, unchanged=(new,))
+
+    def preflight(
+        self,
+        changes: Sequence[ResourceChange],
+        desired: Mapping[str, Desired],
+        provider: Provider,
+        index: object,
+        locate: Callable[[str, str], Location | None],
+    ) -> list[Diagnostic]:
+        from fineplan.kinds.deployment_checks import check_requests, requests_of
+
+        requests = requests_of(changes, desired, provider.default_account, lambda w: _model_of(w, desired))
+        if not requests:
+            return []
+        existing = index.by_name if isinstance(index, DeploymentIndex) else {}
+        return check_requests(requests, provider, existing, lambda address: locate(address, "capacity"))
 
     # ------------------------------------------------------------ refresh
 
@@ -364,6 +381,20 @@ def _hosting(attrs: Mapping[str, Any] | None, fine_tuned: bool, prices: PriceTab
         return None
     capacity = int((attrs or {}).get("capacity") or 1)
     return estimate_deployment(prices, deployment_type=str(dtype), capacity=capacity, fine_tuned=fine_tuned)
+
+
+def _model_of(want: Desired, desired: Mapping[str, Desired]) -> tuple[str, str | None, bool]:
+    """(model to look up, its catalog base model, fine-tuned) of a deployment; a job's model is its root base."""
+    from fineplan.catalog import fine_tuned_base, is_fine_tuned_name
+    from fineplan.kinds.job import JobDesired, root_base_model
+
+    dep = _want(want)
+    if dep.parent:
+        parent = desired.get(dep.parent)
+        base = root_base_model(parent, desired) if isinstance(parent, JobDesired) else None
+        return base or "", base, True
+    model = dep.model or ""
+    return model, fine_tuned_base(model) or model, is_fine_tuned_name(model)
 
 
 def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:

@@ -199,3 +199,35 @@ def test_output_of_one_value_raw_and_json_and_show_with_iso_times(project: Path,
     assert re.search(rf"finished_at\s+= {iso}\n", shown.out), shown.out
     assert re.search(rf"created_at\s+= {iso}\n", shown.out)
     assert not re.search(r"_at\s+= \d+(\.\d+)?\n", shown.out), "an epoch number shown as a time"
+
+
+def test_a_deployment_the_account_refuses_stops_plan_and_apply_before_anything_is_spent(
+    project: Path, emu: Emu, cli: RunCli
+) -> None:
+    """The emulated account's GlobalStandard quota is 1,000 (thousand TPM): a deployment asking 1,500 lints
+    (gpt-4.1-nano's default quota is 5 M TPM), but the account would refuse it. The plan says so with FP332 and
+    apply refuses before uploading or training anything, instead of failing at the deployment after training."""
+    edit(project, "specs/deployments.yaml", "  type: developer  # fineplan: ignore[FP312] evaluation only; recreated "
+         "when Azure expires it\n  capacity: 50\n", "  type: global_standard\n  capacity: 1500\n")  # fmt: skip
+    emu.fast_training()
+    assert cli(project, "lint").code == 0
+    plan = cli(project, "plan", "--format", "json")
+    assert plan.code == 1, plan.text
+    (refused,) = [d for d in json.loads(plan.out)["diagnostics"] if d["code"] == "FP332"]
+    assert refused["severity"] == "error" and refused["summary"].startswith(DEPLOYMENT)
+    assert "1,000" in refused["summary"] and refused["range"]["start"]["line"] == 6
+    applied = cli(project, "apply", "--auto-approve")
+    assert applied.code == 1 and "apply refused before changing anything" in applied.err
+    assert emu.is_empty(), "nothing uploaded, trained or deployed"
+
+    edit(project, "specs/deployments.yaml", "  capacity: 1500\n", "  capacity: 1000\n")
+    assert cli(project, "apply", "--auto-approve").code == 0
+    assert emu.deployment("support-dev").sku.capacity == 1000
+
+    with (project / "specs" / "deployments.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("---\nkind: Deployment\nname: support-two\nspec:\n  model: {job: support-dpo}\n")
+        fh.write("  type: global_standard\n  capacity: 100\n")
+    shared = json.loads(cli(project, "plan", "--format", "json").out)
+    (over,) = [d for d in shared["diagnostics"] if d["code"] == "FP332"]
+    assert over["summary"].startswith("deployment.support-two:")
+    assert "would need 1,100 of its 1,000 (1,000 in use by deployments this plan keeps, 100 asked" in over["summary"]

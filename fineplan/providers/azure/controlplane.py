@@ -24,6 +24,7 @@ from fineplan.providers.azure.connection import DEFAULT_MANAGEMENT_ENDPOINT, MAN
 from fineplan.providers.azure.credentials import bearer_policy_over_http
 from fineplan.providers.azure.mapping import (
     account_resource_id,
+    deployable_from_sdk,
     deployment_from_sdk,
     is_fine_tuned_model,
     model_format,
@@ -32,7 +33,7 @@ from fineplan.providers.azure.mapping import (
 )
 from fineplan.providers.azure.retries import RetryLog, counting_retry_policy, exception_reason
 from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
-from fineplan.providers.base import DeploymentRequest, RemoteDeployment
+from fineplan.providers.base import DeployableModel, DeploymentRequest, RemoteDeployment
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -113,6 +114,13 @@ class ControlPlane:
             if is_not_found(exc):
                 return None
             raise to_provider_error(exc, f"reading deployment {name} of account {account}") from exc
+
+    def deployable_models(self, account: str) -> list[DeployableModel]:
+        rg = self._connection.resource_group_for(account)
+        try:
+            return [deployable_from_sdk(m) for m in self._client.accounts.list_models(rg, account)]
+        except Exception as exc:
+            raise to_provider_error(exc, f"listing the models of account {account}") from exc
 
     def account_endpoint(self, account: str) -> str:
         """The data-plane endpoint of an account, read once from ARM (`properties.endpoint`)."""

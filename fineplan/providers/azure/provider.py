@@ -22,6 +22,7 @@ from fineplan.providers.azure.credentials import (
 )
 from fineplan.providers.azure.retries import RetryLog
 from fineplan.providers.base import (
+    DeployableModel,
     DeploymentRequest,
     DiffResult,
     JobEvent,
@@ -173,6 +174,9 @@ class AzureProvider:
 
     def delete_deployment(self, account: str, name: str) -> None:
         self._controlplane.delete_deployment(account, name)
+
+    def deployable_models(self, account: str) -> list[DeployableModel]:
+        return self._controlplane.deployable_models(account)
 
     # ------------------------------------------------------------ diff (pure: no call to Azure)
 
