@@ -30,8 +30,10 @@ DeploymentTypeName = Literal[
 VersionUpgrade = Literal["no_auto_upgrade", "once_new_default_version_available", "once_current_version_expired"]
 Auto = Literal["auto"]
 # Numbers and booleans are strict: YAML 1.1 reads `yes`/`on` as true, and a lax int would turn it into 1.
+# Floats are finite: YAML's `.nan` passes every range check (comparisons with NaN are false) and `.inf` every
+# lower bound, and neither survives the JSON Azure is sent.
 Int = StrictInt
-Float = StrictFloat
+Float = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 Bool = StrictBool
 
 
