@@ -96,17 +96,20 @@ class DatasetKind(KindHandler):
         assert isinstance(ds, Dataset)
         project = ctx.project
         m = materialize(project.root, ds.spec)
+        rows = m.rows()  # known whenever fineplan wrote the part (a transform or a split)
         parts: dict[str, DatasetPart] = {}
         for part, path in (("train", m.train), ("validation", m.validation)):
             if path is None:
                 continue
             d = file_digest(path)
-            examples = tokens = None
+            examples, tokens = rows.get(part), None
             if ctx.with_stats:
-                examples, tokens = _stats(path, ds.spec.format)
+                counted, tokens = _stats(path, ds.spec.format)
+                examples = examples if examples is not None else counted
             filename = upload_filename(project.settings.project, ds.name, part, d)
             parts[part] = DatasetPart(path, d, filename, examples, tokens)
         attrs = {"format": ds.spec.format, "files": {p: v.digest for p, v in parts.items()}}
+        counts = {p: v.examples for p, v in parts.items() if v.examples is not None}
         return DatasetDesired(
             address=entry.address,
             name=ds.name,
@@ -114,11 +117,18 @@ class DatasetKind(KindHandler):
             inputs_digest=digest(attrs),
             prevent_destroy=ds.lifecycle.prevent_destroy,
             ignore_changes=ds.lifecycle.ignore_changes,
+            shown={"rows": counts} if counts else {},
             format=ds.spec.format,
             parts=parts,
         )
 
     # ------------------------------------------------------------ plan
+
+    def before(self, record: ResourceState) -> dict[str, Any]:
+        shown = self.prior(record)
+        if record.attributes.get("rows"):
+            shown["rows"] = dict(record.attributes["rows"])
+        return shown
 
     def reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
         if attribute == "files":
@@ -224,14 +234,17 @@ class DatasetKind(KindHandler):
 
 
 def dataset_record(want: DatasetDesired, files: dict[str, dict[str, Any]]) -> ResourceState:
-    """`files`: part (train / validation) → file_entry()."""
+    """`files`: part (train / validation) → file_entry(). The rows per part are kept for the plan's `before`."""
+    attributes: dict[str, Any] = {"inputs": dict(want.attributes), "files": files}
+    if want.shown.get("rows"):
+        attributes["rows"] = dict(want.shown["rows"])
     return ResourceState(
         address=want.address,
         kind=want.kind,
         name=want.name,
         remote_id=files["train"]["id"] if "train" in files else None,
         inputs_digest=want.inputs_digest,
-        attributes={"inputs": dict(want.attributes), "files": files},
+        attributes=attributes,
         status="uploaded",
     )
 

@@ -147,7 +147,7 @@ class PlanBuilder:
             action=action,
             reasons=reasons,
             before=rules.before(res) if res is not None else None,
-            after={k: KNOWN_AFTER_APPLY if v is UNKNOWN else v for k, v in planned.items()},
+            after={**{k: KNOWN_AFTER_APPLY if v is UNKNOWN else v for k, v in planned.items()}, **want.shown},
             after_unknown=unknown,
             replace_paths=replace_paths,
             depends_on=want.depends_on,

@@ -320,12 +320,19 @@ def dataset_section(plan: Plan) -> list[str]:
     rows = []
     for c in plan.resource_changes:
         attrs = c.after or c.before or {}
-        stats = attrs.get("stats")
-        if c.kind is not Kind.DATASET or not isinstance(stats, dict):
+        stats, per_part, files = attrs.get("stats"), attrs.get("rows"), attrs.get("files")
+        if c.kind is not Kind.DATASET or not (isinstance(stats, dict) or isinstance(per_part, dict)):
             continue
-        shown = " · ".join(f"{k} {_number(v)}" for k, v in stats.items() if isinstance(v, int | float | str))
+        shown = []
+        if isinstance(per_part, dict):  # rows of each part (train, validation), next to its digest
+            shown.append(" · ".join(f"{part} {_number(n)} rows" for part, n in per_part.items()))
+        if isinstance(stats, dict):
+            shown.append(" · ".join(f"{k} {_number(v)}" for k, v in stats.items() if isinstance(v, int | float | str)))
         digest = attrs.get("digest")
-        rows.append(f"| `{c.address}` | {c.action.value} | {_md(shown)} | {f'`{digest}`' if digest else ''} |")
+        digests = f"`{digest}`" if digest else ""
+        if not digest and isinstance(files, dict):
+            digests = " · ".join(f"{part} `{str(d)[:19]}`" for part, d in files.items())
+        rows.append(f"| `{c.address}` | {c.action.value} | {_md(' · '.join(shown))} | {digests} |")
     if not rows:
         return []
     head = ["#### Datasets", "", "| Dataset | Action | Stats | Digest |", "|---|---|---|---|"]

@@ -9,7 +9,17 @@ import re
 from pathlib import Path
 
 import pytest
-from engine_helpers import DEPLOYMENT, JOBS, Emu, RunCli, StartEmulator, changes_by_address, edit, load_state
+from engine_helpers import (
+    DEPLOYMENT,
+    JOBS,
+    Emu,
+    RunCli,
+    StartEmulator,
+    append_row,
+    changes_by_address,
+    edit,
+    load_state,
+)
 
 pytestmark = pytest.mark.slow  # end-to-end: several applies against the emulator
 
@@ -231,3 +241,36 @@ def test_a_deployment_the_account_refuses_stops_plan_and_apply_before_anything_i
     (over,) = [d for d in shared["diagnostics"] if d["code"] == "FP332"]
     assert over["summary"].startswith("deployment.support-two:")
     assert "would need 1,100 of its 1,000 (1,000 in use by deployments this plan keeps, 100 asked" in over["summary"]
+
+
+def test_plans_show_the_rows_of_each_dataset_part_next_to_its_digest(project: Path, emu: Emu, cli: RunCli) -> None:
+    chat = (project / "data" / "support_chat.jsonl").read_text(encoding="utf-8")
+    rows = [line for line in (chat * 3).splitlines() if line.strip()]
+    turn = [{"role": "user", "content": "And?"}, {"role": "assistant", "content": "Nothing else."}]
+    # 60 distinct examples: each gets its own numbered closing turn
+    unique = [
+        json.dumps({"messages": json.loads(r)["messages"] + [dict(turn[0], content=f"And {i}?"), turn[1]]})
+        for i, r in enumerate(rows[:60])
+    ]
+    (project / "data" / "big.jsonl").write_text("\n".join(unique) + "\n", "utf-8")
+    with (project / "specs" / "datasets.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("---\nkind: Dataset\nname: big\nspec: {path: data/big.jsonl, split: {validation: 0.2}}\n")
+
+    planned = cli(project, "plan", "--format", "json")
+    assert planned.code == 0, planned.text
+    changes = changes_by_address(json.loads(planned.out))
+    big = changes["dataset.big"]["after"]
+    assert set(big["files"]) == set(big["rows"]) == {"train", "validation"}
+    assert big["rows"] == {"train": len(unique) - 12, "validation": 12}  # round(0.2 × 60)
+    assert changes["dataset.support-faq"]["after"]["rows"] == {"train": 12}  # rows the transform wrote
+    assert changes["dataset.support-chat"]["after"]["rows"] == {"train": 24}  # the untouched source, counted
+    markdown = cli(project, "plan", "--format", "markdown").out
+    assert "| `dataset.big` | create | train 48 rows · validation 12 rows | train `" in markdown
+    human = cli(project, "plan").out
+    assert "+ rows   = {" in human and "+ validation = 12" in human
+
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    append_row(project)
+    again = changes_by_address(json.loads(cli(project, "plan", "--format", "json").out))["dataset.support-chat"]
+    assert (again["before"]["rows"], again["after"]["rows"]) == ({"train": 24}, {"train": 25})
