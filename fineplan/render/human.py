@@ -26,6 +26,15 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
         out.append("Apply this plan to record these changes in the fineplan state; no remote objects will change.")
         out += _diagnostics(plan, paint)
         return "\n".join(out).rstrip("\n") + "\n"
+    if not changes and not plan.cleanup_due and plan.options.destroy:
+        out += [
+            paint("No changes.", "green", "bold") + " No objects need to be destroyed.",
+            "",
+            "Either you have not created any objects yet or the existing objects were already deleted outside "
+            "of fineplan.",
+        ]
+        out += _diagnostics(plan, paint)
+        return "\n".join(out).rstrip("\n") + "\n"
     if not changes and not plan.cleanup_due:
         out += [
             paint("No changes.", "green", "bold") + " Your infrastructure matches the configuration.",

@@ -274,3 +274,13 @@ def test_plans_show_the_rows_of_each_dataset_part_next_to_its_digest(project: Pa
     append_row(project)
     again = changes_by_address(json.loads(cli(project, "plan", "--format", "json").out))["dataset.support-chat"]
     assert (again["before"]["rows"], again["after"]["rows"]) == ({"train": 24}, {"train": 25})
+
+
+def test_a_second_destroy_says_there_is_nothing_to_destroy(project: Path, emu: Emu, cli: RunCli) -> None:
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    assert cli(project, "destroy", "--auto-approve").code == 0
+    again = cli(project, "destroy", "--auto-approve")
+    assert again.code == 0, again.text
+    assert "No changes. No objects need to be destroyed." in again.out
+    assert "matches the configuration" not in again.out
