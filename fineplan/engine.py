@@ -117,7 +117,9 @@ class Engine:
         project, diags = self.load()
         return filter_diagnostics(project, diags, select=("FP1", "FP2"))
 
-    def lint(self, *, datasets: bool = True) -> list[Diagnostic]:
+    def lint(self, *, datasets: bool = True, budget: bool = True) -> list[Diagnostic]:
+        """Lint findings. `budget`: also price the project as if every job were created (FP501/FP502), as
+        `fineplan lint` does; a plan prices only what it changes, so it lints without that."""
         from fineplan.lint.runner import filter_diagnostics, run_project_rules
 
         project, diags = self.load()
@@ -128,7 +130,7 @@ class Engine:
                 from fineplan.lint.dataset_checks import check_project_datasets
 
                 found.extend(check_project_datasets(project))
-                if not has_errors(found):
+                if budget and not has_errors(found):
                     found.extend(self._lint_budget(project))
         return filter_diagnostics(project, found)
 
@@ -174,7 +176,7 @@ class Engine:
 
     def _linted(self) -> list[Diagnostic]:
         """Lint findings to carry into a plan; errors stop before anything is read from Azure."""
-        diags = self.lint()
+        diags = self.lint(budget=False)  # the plan's own costing checks the budget, on what it changes
         if has_errors(diags):
             raise DiagnosticsError(diags)
         return diags

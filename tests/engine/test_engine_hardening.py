@@ -284,3 +284,15 @@ def test_a_second_destroy_says_there_is_nothing_to_destroy(project: Path, emu: E
     assert again.code == 0, again.text
     assert "No changes. No objects need to be destroyed." in again.out
     assert "matches the configuration" not in again.out
+
+
+def test_lint_prices_every_job_but_a_plan_only_what_it_trains(project: Path, emu: Emu, cli: RunCli) -> None:
+    """Once the jobs have trained, a budget below their total stops lint (it reads no state: every job counts as
+    created) but not a plan that trains nothing: plan and apply check the budget on what they change."""
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    edit(project, "fineplan.yaml", "max_training_cost_usd: 25", "max_training_cost_usd: 0.001")
+    linted = cli(project, "lint")
+    assert linted.code == 1 and "FP501" in linted.out and "as if every job were created" in linted.out
+    assert cli(project, "plan", "--detailed-exitcode").code == 0
+    assert cli(project, "apply", "--auto-approve").code == 0
