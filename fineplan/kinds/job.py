@@ -375,7 +375,7 @@ class JobKind(KindHandler):
             if old is not None and old.remote_id and old.remote_id != created.id:
                 leftover = Leftover(job.address, self.describe(old), _deleter(ctx.provider, old.remote_id), record=old)
                 ctx.leave(leftover, save=False)  # one write: the new record and the old job to clean up
-            ctx.store.complete(intent.op_id, job_record(job, created, trained_on=parent_model))
+            ctx.store.complete(intent.op_id, job_record(job, created, parent_model=parent_model))
         ctx.emit(TrainingProgress(job.address, job_id=created.id, status=created.status, message="job submitted"))
         return self._wait(ctx, job.address, created.id)
 
@@ -460,13 +460,14 @@ def job_record(
     *,
     inputs_digest: str | None = None,
     inputs_known: bool = True,
-    trained_on: str | None = None,
+    parent_model: str | None = None,
 ) -> ResourceState:
     """`inputs_digest` defaults to the spec's; adoption passes the digest found in the job's metadata.
-    `trained_on`: the parent's fine-tuned model a stacked job was created on (what it is compared by)."""
+    `parent_model`: the parent's fine-tuned model a stacked job was created on, recorded as `trained_on` (what
+    the plan compares with the parent's current model)."""
     attributes = job_attributes(job, want.attributes if inputs_known else {})
-    if trained_on is not None:
-        attributes["trained_on"] = trained_on
+    if parent_model is not None:
+        attributes["trained_on"] = parent_model
     return ResourceState(
         address=want.address,
         kind=want.kind,

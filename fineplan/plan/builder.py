@@ -222,13 +222,14 @@ class PlanBuilder:
     def _superseded(self, changes: Sequence[ResourceChange]) -> tuple[SupersededObject, ...]:
         """Each one goes at cleanup unless a record that this plan leaves alone is still built on it (a
         deployment serving the old model); one whose dependent changes in this plan is re-checked at cleanup."""
-        acting = {c.address for c in changes if c.action.changes and not c.blocked}
+        by_address = {c.address: c for c in changes if not c.blocked}
         planned = {c.address for c in changes}
         out: list[SupersededObject] = []
         for old in self.inp.state.superseded:
             kind = Kind(old.record.kind)
             needer = self.inp.rules[kind].needed_by(old.record, self.inp.state.resources)
-            kept_for = needer if needer is not None and needer not in acting else None
+            moving = needer is not None and needer in by_address and _moves_off(by_address[needer], old.record)
+            kept_for = needer if needer is not None and not moving else None
             if self.inp.options.targets and old.record.address not in planned:
                 continue  # -target: only what the targeted resources need is touched
             out.append(SupersededObject(old.record.address, kind, old.what, old.record.remote_id, kept_for))
@@ -252,6 +253,18 @@ class PlanBuilder:
             remote_id=res.remote_id,
             depends_on=tuple(res.dependencies),
         )
+
+
+def _moves_off(change: ResourceChange, old: ResourceState) -> bool:
+    """Whether `change` stops using the old object: it is replaced or deleted, or an attribute that names the old
+    object (its id, or a value it provides such as a fine-tuned model) takes another value."""
+    if change.action.creates or change.action.destroys:
+        return True
+    if not change.action.changes:
+        return False
+    names = {str(v) for v in old.attributes.values() if isinstance(v, str) and v} | {str(old.remote_id)}
+    before, after = change.before or {}, change.after or {}
+    return any(str(v) in names and after.get(k) != v for k, v in before.items())
 
 
 def _propagate_blocks(changes: list[ResourceChange]) -> list[ResourceChange]:

@@ -119,7 +119,8 @@ def refresh(
 ) -> RefreshResult:
     """The refreshed state and the drift. `desired` (in dependency order) says what may be adopted."""
     now = time.time() if now is None else now
-    snapshot = read_snapshot(provider, rules, list(prior.resources.values()), list(desired.values()))
+    records = [*prior.resources.values(), *(s.record for s in prior.superseded)]  # old objects' accounts too
+    snapshot = read_snapshot(provider, rules, records, list(desired.values()))
     return reconcile(prior, snapshot, desired, project, rules, now=now, adopt_any_digest=adopt_any_digest)
 
 
