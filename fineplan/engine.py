@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from fineplan.apply.events import EventSink, discard
-from fineplan.diagnostics import Diagnostic, has_errors
-from fineplan.errors import ConfigError, DiagnosticsError, PolicyError, StalePlanError, StateError
+from fineplan.diagnostics import Diagnostic, Location, has_errors
+from fineplan.errors import ConfigError, DiagnosticsError, FineplanError, PolicyError, StalePlanError, StateError
 from fineplan.kinds import REGISTRY, KindHandler
+from fineplan.plan.costing import Budget
 from fineplan.plan.model import Action, Plan, PlanOptions
-from fineplan.providers.base import Provider
+from fineplan.providers.base import DiffResult, Provider
 from fineplan.resource import Desired, Kind
 from fineplan.spec.models import AzureTarget, LocalTarget
 from fineplan.spec.project import Project
@@ -41,6 +42,7 @@ class PlanRun:
     desired: dict[str, Desired]
     refreshed: State
     snapshot: Snapshot = field(default_factory=Snapshot)
+    retries: Mapping[str, int] = field(default_factory=dict)  # calls the provider retried, per reason
 
 
 class ApplyStatus(enum.StrEnum):
@@ -57,6 +59,7 @@ class ApplyResult:
     failed: Mapping[str, str] = field(default_factory=dict)
     skipped: Mapping[str, str] = field(default_factory=dict)
     pending: tuple[str, ...] = ()  # submitted, still training (--no-wait)
+    retries: Mapping[str, int] = field(default_factory=dict)  # calls the provider retried, per reason
 
     @property
     def ok(self) -> bool:
@@ -114,7 +117,9 @@ class Engine:
         project, diags = self.load()
         return filter_diagnostics(project, diags, select=("FP1", "FP2"))
 
-    def lint(self, *, datasets: bool = True) -> list[Diagnostic]:
+    def lint(self, *, datasets: bool = True, budget: bool = True) -> list[Diagnostic]:
+        """Lint findings. `budget`: also price the project as if every job were created (FP501/FP502), as
+        `fineplan lint` does; a plan prices only what it changes, so it lints without that."""
         from fineplan.lint.runner import filter_diagnostics, run_project_rules
 
         project, diags = self.load()
@@ -125,11 +130,53 @@ class Engine:
                 from fineplan.lint.dataset_checks import check_project_datasets
 
                 found.extend(check_project_datasets(project))
+                if budget and not has_errors(found):
+                    found.extend(self._lint_budget(project))
         return filter_diagnostics(project, found)
+
+    def _lint_budget(self, project: Project) -> list[Diagnostic]:
+        """FP501/FP502 as a plan raises them, priced on an empty state: lint reads neither state nor Azure, so every
+        job counts as if it were created (a plan from a state counts only what it creates or replaces)."""
+        from fineplan.plan.builder import BuildInput, build_plan
+        from fineplan.pricing import load_price_table
+
+        limit, location = self._budget(project)
+        try:
+            name, _ = self.target(project)
+            desired = self.desired(project)
+        except FineplanError:
+            return []  # whatever stops it is reported by the checks above or by plan
+        empty = State(target=name)
+        plan = build_plan(
+            BuildInput(
+                project=project.settings.project,
+                target=name,
+                desired=desired,
+                state=empty,
+                prior=empty,
+                differ=_NO_DIFF,
+                rules=self.kinds,
+                prices=load_price_table(project.settings.prices),
+                budget=Budget(limit, location),
+            )
+        )
+        note = "lint reads no state, so it prices the project as if every job were created; `fineplan plan` "
+        note += "counts only the jobs a plan creates or replaces."
+        return [
+            replace(d, detail=f"{d.detail} ({note})" if d.detail else note)
+            for d in plan.diagnostics
+            if d.code in ("FP501", "FP502")
+        ]
+
+    def _budget(self, project: Project) -> tuple[float | None, Location | None]:
+        if self.max_cost is not None:  # a budget given with --max-cost has no place in a file to point at
+            return self.max_cost, None
+        limit = project.settings.policy.max_training_cost_usd
+        return limit, project.settings_location("policy", "max_training_cost_usd")
 
     def _linted(self) -> list[Diagnostic]:
         """Lint findings to carry into a plan; errors stop before anything is read from Azure."""
-        diags = self.lint()
+        diags = self.lint(budget=False)  # the plan's own costing checks the budget, on what it changes
         if has_errors(diags):
             raise DiagnosticsError(diags)
         return diags
@@ -181,7 +228,6 @@ class Engine:
     ) -> PlanRun:
         """Refresh (unless -refresh=false) and build the plan, priced and guarded. Holds no lock itself."""
         from fineplan.plan.builder import BuildInput, build_plan
-        from fineplan.plan.costing import Budget
         from fineplan.plan.desired import inputs_fingerprint
         from fineplan.pricing import load_price_table
         from fineplan.state.refresh import RefreshResult, refresh
@@ -193,11 +239,7 @@ class Engine:
             result = refresh(prior, provider, desired, project.settings.project, self.kinds)
         else:
             result = RefreshResult(State.model_validate(prior.model_dump()), [], Snapshot())
-        if self.max_cost is not None:  # a budget given with --max-cost has no place in a file to point at
-            budget = Budget(self.max_cost, None)
-        else:
-            limit = project.settings.policy.max_training_cost_usd
-            budget = Budget(limit, project.settings_location("policy", "max_training_cost_usd"))
+        budget = Budget(*self._budget(project))
         plan = build_plan(
             BuildInput(
                 project=project.settings.project,
@@ -216,7 +258,27 @@ class Engine:
                 diagnostics=tuple(diags),
             )
         )
+        if options.refresh and not options.destroy and not options.refresh_only:
+            plan = self._preflight(plan, desired, provider, result.snapshot, project)
         return PlanRun(plan, desired, result.state, result.snapshot)
+
+    def _preflight(
+        self, plan: Plan, desired: Mapping[str, Desired], provider: Provider, snapshot: Snapshot, project: Project
+    ) -> Plan:
+        """Each kind's check of what Azure would refuse (a deployment the account cannot take), as plan errors:
+        apply refuses such a plan before it spends anything."""
+
+        def locate(address: str, attribute: str) -> Location | None:
+            entry = project.entries.get(address)
+            if entry is None:
+                return None
+            spec = entry.doc.data.get("spec", {})
+            return entry.location("spec", attribute) if attribute in spec else entry.location("spec")
+
+        found: list[Diagnostic] = []
+        for kind, handler in self.kinds.items():
+            found += handler.preflight(plan.resource_changes, desired, provider, snapshot.get(kind), locate)
+        return replace(plan, diagnostics=(*plan.diagnostics, *found)) if found else plan
 
     def plan(self, options: PlanOptions | None = None) -> PlanRun:
         options = options or PlanOptions()
@@ -227,7 +289,8 @@ class Engine:
         with self.locked(backend, "plan"):
             prior = backend.read() or State(target=name)
             with self.provider(project) as provider:
-                return self.make_plan(provider, project, prior, options, diags)
+                run = self.make_plan(provider, project, prior, options, diags)
+                return replace(run, retries=provider.retry_counts())
 
     # ------------------------------------------------------------ apply
 
@@ -264,9 +327,9 @@ class Engine:
                 if not plan.has_changes and not any(c.action is Action.WAIT for c in plan.resource_changes):
                     if run.refreshed.model_dump() != prior.model_dump():  # still record adoptions and reads
                         backend.write(run.refreshed)
-                    return ApplyResult(plan, ApplyStatus.NO_CHANGES)
+                    return ApplyResult(plan, ApplyStatus.NO_CHANGES, retries=provider.retry_counts())
                 if saved_plan is None and not confirm(plan):
-                    return ApplyResult(plan, ApplyStatus.CANCELLED)
+                    return ApplyResult(plan, ApplyStatus.CANCELLED, retries=provider.retry_counts())
                 store = StateStore(run.refreshed, backend)
                 store.save()
                 if poll_interval is None:
@@ -287,6 +350,7 @@ class Engine:
                     dict(report.failed),
                     dict(report.skipped),
                     tuple(report.pending),
+                    provider.retry_counts(),
                 )
 
     def _check_fresh(self, saved: Plan, stored: State | None, project: Project) -> None:
@@ -368,6 +432,32 @@ class Engine:
 
         return self._edit_state("import", do_import, needs_provider=True)
 
+    def cancel_untracked_job(self, job_id: str) -> str:
+        """Cancel a job that carries this project's tags but that state does not track (refresh reports it as
+        untracked drift): the extra job of a run that lost its lock, say. A tracked job is refused: -replace or
+        destroy changes those."""
+        from fineplan.kinds.tags import META_ADDRESS, META_PROJECT
+
+        def cancel(state: State, project: Project, provider: Provider | None) -> str:
+            assert provider is not None
+            tracked = {r.remote_id: r.address for r in state.resources.values() if r.remote_id}
+            tracked |= {s.record.remote_id: s.record.address for s in state.superseded if s.record.remote_id}
+            if job_id in tracked:
+                why = f"{job_id} is {tracked[job_id]} in the state: change it with a plan (-replace, destroy)"
+                raise StateError(why)
+            job = provider.get_job(job_id)
+            if job is None:
+                raise StateError(f"no job {job_id}")
+            if job.metadata.get(META_PROJECT) != project.settings.project:
+                raise StateError(f"{job_id} does not carry the tags of project {project.settings.project}")
+            if job.terminal:
+                return f"{job_id} is already {job.status}; nothing to cancel."
+            provider.cancel_job(job_id)
+            address = job.metadata.get(META_ADDRESS, "?")
+            return f"Cancelled {job_id} (untracked job for {address}, was {job.status}); work done so far is billed."
+
+        return self._edit_state("job cancel", cancel, needs_provider=True)
+
     def outputs(self) -> dict[str, dict[str, Any]]:
         """Fine-tuned models, deployment names and endpoints, from the state."""
         project = self.project()
@@ -403,6 +493,16 @@ class Engine:
             return message
 
 
+class _NoDiff:
+    """The differ of a plan made on an empty state: with nothing recorded there is nothing to compare."""
+
+    def diff(self, kind: Kind, prior: Mapping[str, Any], planned: Mapping[str, Any]) -> DiffResult:
+        return DiffResult()
+
+
+_NO_DIFF = _NoDiff()
+
+
 def _check_addresses(options: PlanOptions, known: set[str]) -> None:
     """-target and -replace must name a declared or managed resource: a typo would otherwise plan nothing."""
     import difflib
@@ -413,6 +513,28 @@ def _check_addresses(options: PlanOptions, known: set[str]) -> None:
                 close = difflib.get_close_matches(address, sorted(known), n=1)
                 hint = f'; did you mean "{close[0]}"?' if close else "; addresses look like job.NAME"
                 raise ConfigError(f"{flag} {address}: no such resource in the specs or the state{hint}")
+
+
+def find_output(values: Mapping[str, Mapping[str, Any]], name: str) -> tuple[str, str | None, Any]:
+    """(address, attribute or None, value) of `name`: an address (`job.x`: its outputs) or one output of it
+    (`job.x.fine_tuned_model`). An unknown name is a ConfigError with a did-you-mean."""
+    import difflib
+
+    if name in values:
+        return name, None, dict(values[name])
+    address, _, attribute = name.rpartition(".")
+    if address in values:
+        outputs = values[address]
+        if attribute in outputs:
+            return address, attribute, outputs[attribute]
+        close = difflib.get_close_matches(attribute, list(outputs), n=1)
+        hint = f'; did you mean "{address}.{close[0]}"?' if close else ""
+        raise ConfigError(f'{address} has no output "{attribute}"{hint} (its outputs: {", ".join(outputs)})')
+    every = [*values, *(f"{a}.{k}" for a, outs in values.items() for k in outs)]
+    close = difflib.get_close_matches(name, every, n=1, cutoff=0.5)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    known = f" (outputs exist for: {', '.join(values)})" if values else " (the state has none: apply first)"
+    raise ConfigError(f'no output named "{name}"{hint}{known}')
 
 
 def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:
@@ -430,7 +552,8 @@ def _restrict_to_saved(current: Plan, saved: Plan) -> Plan:
                 f"{c.address}: the saved plan says {want.value}, but Azure now needs {c.action.value}; plan again"
             )
         changes.append(c)
-    return replace(current, resource_changes=tuple(changes), stages=plan_stages(changes))
+    cleanup = [s.address for s in current.cleanup_due]
+    return replace(current, resource_changes=tuple(changes), stages=plan_stages(changes, cleanup=cleanup))
 
 
 def load_plan_file(path: Path) -> Plan:

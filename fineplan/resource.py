@@ -62,6 +62,8 @@ class Desired:
     `attributes` are the resource's inputs as fineplan records and compares them (JSON values; the provider's
     diff decides what a difference means); `inputs_digest` covers them. `inputs_from` names the attributes whose
     value is another resource's output (a job's fine-tuned model): attribute → that resource's address.
+    `shown` holds values the plan shows next to them in `after` but never compares or digests (a dataset's rows
+    per part): facts about the inputs, not inputs.
     """
 
     KIND: ClassVar[Kind]
@@ -74,6 +76,7 @@ class Desired:
     inputs_from: Mapping[str, str] = field(default_factory=dict)
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = ()
+    shown: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> Kind:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -84,6 +84,7 @@ class Leftover:
     address: str
     what: str  # for people: "job ftjob-…", "file file-…"
     delete: Callable[[], None]
+    record: ResourceState | None = None  # remembered in state until deleted, so a later apply can clean it up
 
 
 @dataclass
@@ -107,9 +108,16 @@ class ApplyContext:
     def state(self) -> State:
         return self.store.state
 
-    def leave(self, leftover: Leftover) -> None:
+    def leave(self, leftover: Leftover, *, save: bool = True) -> None:
+        """Note an old object for the cleanup stage, and remember it in state (`save=False`: the caller's next
+        write persists it together with the record of its replacement)."""
         with self._lock:
             self.leftovers.append(leftover)
+        if leftover.record is not None:
+            with self.store.lock:
+                self.state.supersede(leftover.record, leftover.what)
+                if save:
+                    self.store.save()
 
     def check_deadline(self, waiting_for: str) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -131,4 +139,8 @@ class ApplyRules(Protocol):
 
     def delete(self, ctx: ApplyContext, record: ResourceState) -> None:
         """Delete the remote object(s) of a record (the executor removes the record)."""
+        ...
+
+    def needed_by(self, old: ResourceState, state: Mapping[str, ResourceState]) -> str | None:
+        """The address of a record still built on a superseded old object (so cleanup keeps it), or None."""
         ...

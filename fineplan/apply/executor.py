@@ -21,6 +21,7 @@ from fineplan.graph.dag import DAG
 from fineplan.graph.walk import walk
 from fineplan.plan.model import Plan, ResourceChange, StageName
 from fineplan.resource import Desired, Kind
+from fineplan.state.model import ResourceState
 
 
 @dataclass
@@ -100,29 +101,53 @@ class Executor:
         )
 
     def _cleanup(self, changes: list[ResourceChange]) -> None:
-        """Old objects of replacements go only when nothing failed, and once their replacement and every change
-        built on it are done: a deployment held back by a gate or a job still training keeps the old model."""
+        """Old objects (this run's replacements and earlier runs', remembered in state) go only when nothing
+        failed, once their replacement and every change built on it are done, and while no record still uses
+        them: a deployment held back by a gate or a job still training keeps the old model. What stays is
+        still remembered, for a later apply."""
+        wanted = {c.address for c in changes}
+        state = self.ctx.state
+        in_run = {(lo.address, lo.what): lo for lo in self.ctx.leftovers if lo.address in wanted}
+        due: list[tuple[str, str, ResourceState | None]] = [
+            (old.record.address, old.what, old.record) for old in state.superseded if old.record.address in wanted
+        ]
+        due += [(a, what, None) for (a, what), lo in in_run.items() if lo.record is None]
         if self.report.failed:
-            for c in changes:
-                self._note(f"kept the replaced {c.address} ({c.remote_id}): apply did not complete")
+            for address, what, _ in due:
+                self._note(f"kept the replaced {what} of {address}: apply did not complete")
             return
         unfinished = set(self.report.skipped) | set(self.report.pending)
-        wanted = {c.address for c in changes}
         dag = DAG.of({c.address: c.depends_on for c in self.plan.resource_changes})
-        for leftover in list(self.ctx.leftovers):
-            if leftover.address not in wanted:
+        for address, what, record in due:
+            if record is not None and record.remote_id in state.live_ids():  # a live record's object: not old
+                self._forget(what)
                 continue
-            held = sorted(({leftover.address} | dag.downstream(leftover.address)) & unfinished)
+            held = sorted(({address} | dag.downstream(address)) & unfinished)
             if held:
-                self._note(f"kept the replaced {leftover.what} of {leftover.address}: {held[0]} is not done yet")
+                self._note(f"kept the replaced {what} of {address}: {held[0]} is not done yet")
                 continue
+            rules = self.rules[Kind(record.kind)] if record is not None else None
+            needer = rules.needed_by(record, state.resources) if rules is not None and record is not None else None
+            if needer is not None:
+                self._note(f"kept the replaced {what} of {address}: {needer} still uses it")
+                continue
+            leftover = in_run.get((address, what))
             try:
-                leftover.delete()
+                if leftover is not None:
+                    leftover.delete()
+                elif rules is not None and record is not None:
+                    rules.delete(self.ctx, record)
             except FineplanError as exc:
-                self._note(f"could not delete the replaced {leftover.what} of {leftover.address}: {exc}", "warn")
+                self._note(f"could not delete the replaced {what} of {address}: {exc}", "warn")
                 continue
-            self.report.cleaned.append(f"{leftover.address}: {leftover.what}")
-            self._note(f"deleted the replaced {leftover.what} of {leftover.address}")
+            self._forget(what)
+            self.report.cleaned.append(f"{address}: {what}")
+            self._note(f"deleted the replaced {what} of {address}")
+
+    def _forget(self, what: str) -> None:
+        with self.ctx.store.lock:
+            self.ctx.state.drop_superseded(what)
+            self.ctx.store.save()
 
     # ------------------------------------------------------------ one change
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -31,6 +31,8 @@ class ModelInfo:
     foundry_only: bool
     requires_validation_for: tuple[str, ...]
     format: str = "OpenAI"  # ARM properties.model.format: the publisher's format (see models.yaml)
+    capacity: dict[str, tuple[int, int]] = field(default_factory=dict)  # deployment type -> (minimum, step)
+    default_quota: dict[str, int] = field(default_factory=dict)  # deployment type -> Default-tier quota (approx.)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,21 @@ class DeploymentType:
     fine_tuned_only: bool
     min_capacity: int
     step: int
+    max_capacity: int = 2_147_483_647  # ARM's sku.capacity is an int32
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityRule:
+    """What one deployment of a model may ask for with one deployment type, in the type's unit."""
+
+    minimum: int
+    step: int
+    maximum: int
+    unit: str
+    default_quota: int | None = None  # above it a deployment needs a raised quota (approximate)
+
+    def allows(self, capacity: int) -> bool:
+        return self.minimum <= capacity <= self.maximum and (capacity - self.minimum) % self.step == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +80,20 @@ class Catalog:
             if base is not None:
                 info = self.models.get(base)
         return info
+
+    def capacity_rule(self, deployment_type: str, model: ModelInfo | None = None) -> CapacityRule:
+        """The capacity bounds of `deployment_type` (a spec value), refined for `model` where Azure's differ."""
+        dt = self.deployment_types[deployment_type]
+        minimum, step = (
+            model.capacity.get(deployment_type, (dt.min_capacity, dt.step))
+            if model
+            else (
+                dt.min_capacity,
+                dt.step,
+            )
+        )
+        quota = model.default_quota.get(deployment_type) if model else None
+        return CapacityRule(minimum, step, dt.max_capacity, dt.unit, quota)
 
     def training_type_wire(self, spec_value: str) -> str:
         return self.training_types[spec_value]
@@ -111,6 +142,8 @@ def load_catalog() -> Catalog:
             foundry_only=bool(m.get("foundry_only", False)),
             requires_validation_for=tuple(m.get("requires_validation_for", ())),
             format=str(m.get("format", "OpenAI")),
+            capacity={t: (int(c["min"]), int(c["step"])) for t, c in (m.get("capacity") or {}).items()},
+            default_quota={t: int(q) for t, q in (m.get("default_quota") or {}).items()},
         )
         for name, m in raw["models"].items()
     }
@@ -122,6 +155,7 @@ def load_catalog() -> Catalog:
             fine_tuned_only=bool(d.get("fine_tuned_only", False)),
             min_capacity=int(d.get("min_capacity", 1)),
             step=int(d.get("step", 1)),
+            max_capacity=int(d.get("max_capacity", 2_147_483_647)),
         )
         for name, d in raw["deployment_types"].items()
     }

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace, *, destroy: bool = False) -> int:
     from fineplan.cli.progress import progress_sink
     from fineplan.engine import ApplyStatus, Engine, load_plan_file
     from fineplan.plan.model import Plan
+    from fineplan.render.retries import retry_line
 
     saved = load_plan_file(Path(args.planfile)) if getattr(args, "planfile", None) else None
     with progress_sink() as sink:
@@ -51,8 +52,9 @@ def run(args: argparse.Namespace, *, destroy: bool = False) -> int:
             wait=args.wait,
             timeout=args.timeout,
         )
+    retried = retry_line(result.retries)
     if result.status is ApplyStatus.NO_CHANGES:
-        write(render_plan(result.plan, "human"))
+        write(render_plan(result.plan, "human") + (f"\n{retried}.\n" if retried else ""))
         return 0
     if result.status is ApplyStatus.CANCELLED:
         write("Apply cancelled.\n")
@@ -68,4 +70,6 @@ def run(args: argparse.Namespace, *, destroy: bool = False) -> int:
         write(f"  skipped {address}: {reason}\n")
     for address, error in result.failed.items():
         write(f"  FAILED {address}: {error}\n")
+    if retried:
+        write(f"{retried}.\n")
     return 0 if result.ok else 1

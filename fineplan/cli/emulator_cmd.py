@@ -1,9 +1,11 @@
 """`fineplan [-C DIR] emulator serve`: run the local Foundry emulator in the foreground.
 
 Without --data-dir it serves the project's embedded `local` data (DIR/.fineplan/emulator), so what the local target
-holds can be inspected with the SDKs or curl. The first line printed is `fineplan emulator listening on URL` (then
-the CA file with --tls); the next ones name each account served: subscription, resource group, location and
-data-plane URL, which ARM URLs and `CognitiveServicesManagementClient(subscription_id=...)` need.
+holds can be inspected with the SDKs or curl; outside a project (no fineplan.yaml in DIR) it serves from a temporary
+directory removed on exit, instead of creating `.fineplan/` wherever it was started. The first line printed is
+`fineplan emulator listening on URL` (then the CA file with --tls); the next ones name each account served:
+subscription, resource group, location and data-plane URL, which ARM URLs and
+`CognitiveServicesManagementClient(subscription_id=...)` need.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -55,11 +58,33 @@ def _quota(pairs: list[str]) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fineplan.emulator.embedded import build_config, project_data_dir
+    from fineplan.emulator.embedded import project_data_dir
+
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    data_dir = args.data_dir
+    if data_dir is None and (Path(args.chdir) / "fineplan.yaml").is_file():
+        data_dir = project_data_dir(Path(args.chdir))
+    elif data_dir is None:  # not in a project: keep nothing rather than litter the current directory
+        scratch = tempfile.TemporaryDirectory(prefix="fineplan-emulator-")
+        data_dir = Path(scratch.name)
+        print(
+            f"fineplan emulator: no fineplan.yaml in {Path(args.chdir).resolve()}: serving from a temporary "
+            "directory removed on exit (--data-dir DIR keeps the data)",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        return _serve(args, data_dir)
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def _serve(args: argparse.Namespace, data_dir: Path) -> int:
+    from fineplan.emulator.embedded import build_config
     from fineplan.emulator.faults import parse_faults
     from fineplan.emulator.server import EmulatorServer
 
-    data_dir = args.data_dir if args.data_dir is not None else project_data_dir(Path(args.chdir))
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     config = build_config(data_dir, speed=args.speed, faults=args.faults, api_key=api_key, quota=_quota(args.quota))
     parse_faults(config.faults)  # a bad spec stops here with a clear message
@@ -71,16 +96,16 @@ def run(args: argparse.Namespace) -> int:
         tls=args.tls,
         access_log=None if args.quiet else sys.stderr,
     )
-    print(f"fineplan emulator listening on {server.url}", flush=True)
-    if server.ca_path is not None:
-        print(f"CA certificate: {server.ca_path}", flush=True)
-    for line in server.describe_accounts():  # the subscription, resource group and account ARM URLs need
-        print(line, flush=True)
-    if args.host not in ("127.0.0.1", "::1", "localhost") and api_key is None:
-        print("warning: serving beyond loopback without --api-key", file=sys.stderr)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C, even right away
     try:
+        print(f"fineplan emulator listening on {server.url}", flush=True)
+        if server.ca_path is not None:
+            print(f"CA certificate: {server.ca_path}", flush=True)
+        for line in server.describe_accounts():  # the subscription, resource group and account ARM URLs need
+            print(line, flush=True)
+        if args.host not in ("127.0.0.1", "::1", "localhost") and api_key is None:
+            print("warning: serving beyond loopback without --api-key", file=sys.stderr)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

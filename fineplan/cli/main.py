@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "output_cmd",
     "state_cmd",
     "import_cmd",
+    "job_cmd",
     "unlock_cmd",
 )
 

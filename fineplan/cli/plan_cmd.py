@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from fineplan.cli.common import write
@@ -34,6 +36,17 @@ def render_plan(plan: Plan, fmt: str) -> str:
     return view(plan, fmt, color=fmt == "human" and use_color())
 
 
+def _say_retries(counts: Mapping[str, int], fmt: str) -> None:
+    """One line after the plan; on stderr unless the plan is for people, so JSON and Markdown stay clean."""
+    from fineplan.render.retries import retry_line
+
+    line = retry_line(counts)
+    if line and fmt == "human":
+        write(f"\n{line}.\n")
+    elif line:
+        sys.stderr.write(f"{line}.\n")
+
+
 def run(args: argparse.Namespace) -> int:
     from fineplan.engine import Engine
 
@@ -41,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     result = engine.plan(plan_options(args, refresh_only=args.refresh_only))
     plan = result.plan
     write(render_plan(plan, args.format))
+    _say_retries(result.retries, args.format)
     if args.out:
         from fineplan.fsutil import write_private
         from fineplan.render.plan_json import render_plan_json

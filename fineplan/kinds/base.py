@@ -14,13 +14,15 @@ Adding a kind: a spec model (`fineplan.spec.models`), a subclass of `KindHandler
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from fineplan.apply.context import ApplyContext
+from fineplan.diagnostics import Diagnostic, Location
 from fineplan.errors import ConfigError
 from fineplan.plan.model import ActionReason, ReasonCode, ResourceChange
 from fineplan.plan.rules import READY, CostContext, CostLine, DesiredContext, GateOutcome, Health, PlanView
+from fineplan.pricing import CostEstimate
 from fineplan.providers.base import Provider
 from fineplan.resource import Desired, Kind
 from fineplan.spec.project import ResourceEntry
@@ -65,6 +67,10 @@ class KindHandler(ABC):
     def cost(self, change: ResourceChange, want: Desired | None, ctx: CostContext) -> CostLine | None:
         return None
 
+    def drift_cost(self, drift: Drift, ctx: CostContext) -> CostEstimate | None:
+        """What a drifted object spends that no change of the plan accounts for (an untracked job training)."""
+        return None
+
     # ------------------------------------------------------------ refresh
 
     @abstractmethod
@@ -75,6 +81,36 @@ class KindHandler(ABC):
 
     @abstractmethod
     def adopt(self, want: Desired, index: object, ctx: AdoptContext) -> tuple[ResourceState, Drift] | None: ...
+
+    def adopt_replacement(
+        self, want: Desired, index: object, ctx: AdoptContext, op_id: str
+    ) -> tuple[ResourceState, Drift] | None:
+        """Only kinds that journal their creates (jobs) have replacements to adopt."""
+        return None
+
+    def untracked(self, index: object, ctx: AdoptContext) -> list[Drift]:
+        return []
+
+    # ------------------------------------------------------------ superseded objects
+
+    def describe(self, record: ResourceState) -> str:
+        return f"{self.kind.value} {record.remote_id or record.name}"
+
+    def needed_by(self, old: ResourceState, state: Mapping[str, ResourceState]) -> str | None:
+        """The address of a record still built on a superseded object (so it must stay), or None."""
+        return None
+
+    def preflight(
+        self,
+        changes: Sequence[ResourceChange],
+        desired: Mapping[str, Desired],
+        provider: Provider,
+        index: object,
+        locate: Callable[[str, str], Location | None],
+    ) -> list[Diagnostic]:
+        """What Azure would refuse of this plan's changes, asked before anything is spent (reads only).
+        `locate(address, field)` points at a spec field."""
+        return []
 
     # ------------------------------------------------------------ apply
 

@@ -19,7 +19,7 @@ from fineplan.kinds.base import KindHandler
 from fineplan.plan.digest import digest
 from fineplan.plan.model import ActionReason, ReasonCode, ResourceChange
 from fineplan.plan.rules import DesiredContext
-from fineplan.providers.base import Provider, RemoteFile
+from fineplan.providers.base import TERMINAL_JOB_STATUSES, Provider, RemoteFile
 from fineplan.resource import Desired, Kind
 from fineplan.spec.models import Dataset
 from fineplan.spec.project import ResourceEntry
@@ -96,17 +96,20 @@ class DatasetKind(KindHandler):
         assert isinstance(ds, Dataset)
         project = ctx.project
         m = materialize(project.root, ds.spec)
+        rows = m.rows()  # known whenever fineplan wrote the part (a transform or a split)
         parts: dict[str, DatasetPart] = {}
         for part, path in (("train", m.train), ("validation", m.validation)):
             if path is None:
                 continue
             d = file_digest(path)
-            examples = tokens = None
+            examples, tokens = rows.get(part), None
             if ctx.with_stats:
-                examples, tokens = _stats(path, ds.spec.format)
+                counted, tokens = _stats(path, ds.spec.format)
+                examples = examples if examples is not None else counted
             filename = upload_filename(project.settings.project, ds.name, part, d)
             parts[part] = DatasetPart(path, d, filename, examples, tokens)
         attrs = {"format": ds.spec.format, "files": {p: v.digest for p, v in parts.items()}}
+        counts = {p: v.examples for p, v in parts.items() if v.examples is not None}
         return DatasetDesired(
             address=entry.address,
             name=ds.name,
@@ -114,11 +117,18 @@ class DatasetKind(KindHandler):
             inputs_digest=digest(attrs),
             prevent_destroy=ds.lifecycle.prevent_destroy,
             ignore_changes=ds.lifecycle.ignore_changes,
+            shown={"rows": counts} if counts else {},
             format=ds.spec.format,
             parts=parts,
         )
 
     # ------------------------------------------------------------ plan
+
+    def before(self, record: ResourceState) -> dict[str, Any]:
+        shown = self.prior(record)
+        if record.attributes.get("rows"):
+            shown["rows"] = dict(record.attributes["rows"])
+        return shown
 
     def reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
         if attribute == "files":
@@ -156,6 +166,21 @@ class DatasetKind(KindHandler):
         why = Drift(ds.address, self.kind, ds.name, DriftChange.ADOPTED, "uploaded files found by content digest")
         return record, why
 
+    # ------------------------------------------------------------ superseded objects
+
+    def describe(self, record: ResourceState) -> str:
+        ids = [f["id"] for f in record.attributes.get("files", {}).values() if f.get("id")]
+        return "file " + ", ".join(ids) if ids else f"file {record.remote_id}"
+
+    def needed_by(self, old: ResourceState, state: Mapping[str, ResourceState]) -> str | None:
+        # An uploaded file stays while a job still training reads it.
+        ids = {f["id"] for f in old.attributes.get("files", {}).values() if f.get("id")}
+        for address, r in sorted(state.items()):
+            files = {r.attributes.get("training_file"), r.attributes.get("validation_file")}
+            if ids & files and r.status not in TERMINAL_JOB_STATUSES:
+                return address
+        return None
+
     # ------------------------------------------------------------ apply
 
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
@@ -172,9 +197,11 @@ class DatasetKind(KindHandler):
             old = ctx.state.get(ds.address)
             if old is not None:
                 kept = {f["id"] for f in files.values()}
-                for f in old.attributes.get("files", {}).values():
+                for part, f in old.attributes.get("files", {}).items():
                     if f.get("id") and f["id"] not in kept:
-                        ctx.leave(Leftover(ds.address, f"file {f['id']}", _deleter(ctx.provider, f["id"])))
+                        gone = old.model_copy(update={"remote_id": f["id"], "attributes": {"files": {part: f}}})
+                        what = f"file {f['id']}"
+                        ctx.leave(Leftover(ds.address, what, _deleter(ctx.provider, f["id"]), record=gone), save=False)
             ctx.store.put(dataset_record(ds, files))
         return ", ".join(f["id"] for f in files.values())
 
@@ -207,14 +234,17 @@ class DatasetKind(KindHandler):
 
 
 def dataset_record(want: DatasetDesired, files: dict[str, dict[str, Any]]) -> ResourceState:
-    """`files`: part (train / validation) → file_entry()."""
+    """`files`: part (train / validation) → file_entry(). The rows per part are kept for the plan's `before`."""
+    attributes: dict[str, Any] = {"inputs": dict(want.attributes), "files": files}
+    if want.shown.get("rows"):
+        attributes["rows"] = dict(want.shown["rows"])
     return ResourceState(
         address=want.address,
         kind=want.kind,
         name=want.name,
         remote_id=files["train"]["id"] if "train" in files else None,
         inputs_digest=want.inputs_digest,
-        attributes={"inputs": dict(want.attributes), "files": files},
+        attributes=attributes,
         status="uploaded",
     )
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from fineplan.apply.context import ApplyContext, GateFailed, Leftover
 from fineplan.apply.events import DeploymentProgress
+from fineplan.diagnostics import Diagnostic, Location
 from fineplan.errors import StateError
 from fineplan.kinds.base import KindHandler
 from fineplan.kinds.job import trained_parent
@@ -24,7 +25,7 @@ from fineplan.kinds.tags import TAG_ADDRESS, TAG_DIGEST, TAG_PREFIX, TAG_PROJECT
 from fineplan.plan.digest import digest
 from fineplan.plan.model import Action, ActionReason, GateResult, GateStatus, ReasonCode, ResourceChange
 from fineplan.plan.rules import CostContext, CostLine, DesiredContext, GateOutcome, PlanView
-from fineplan.pricing import CostEstimate, PriceTable, estimate_deployment
+from fineplan.pricing import CostEstimate, PriceTable, estimate_deployment, estimate_hosting_change
 from fineplan.providers.base import DeploymentRequest, Provider, RemoteDeployment
 from fineplan.resource import Desired, Kind, Unknown
 from fineplan.spec.models import Deployment, JobRef
@@ -161,9 +162,29 @@ class DeploymentKind(KindHandler):
             return None
         if action is Action.CREATE:
             return CostLine(new, added=(new,))
+        if action is Action.UPDATE and old is not None:
+            # In place: what the change adds to (or saves on) the bill, not the deployment's whole price.
+            shown = estimate_hosting_change(old, new, _what_changed(change.before, change.after))
+            return CostLine(shown, added=(new,), removed=(old,))
         if action is Action.UPDATE or action.is_replace:
             return CostLine(new, added=(new,), removed=(old,) if old else ())
         return CostLine(new, unchanged=(new,))
+
+    def preflight(
+        self,
+        changes: Sequence[ResourceChange],
+        desired: Mapping[str, Desired],
+        provider: Provider,
+        index: object,
+        locate: Callable[[str, str], Location | None],
+    ) -> list[Diagnostic]:
+        from fineplan.kinds.deployment_checks import check_requests, requests_of
+
+        requests = requests_of(changes, desired, provider.default_account, lambda w: _model_of(w, desired))
+        if not requests:
+            return []
+        existing = index.by_name if isinstance(index, DeploymentIndex) else {}
+        return check_requests(requests, provider, existing, lambda address: locate(address, "capacity"))
 
     # ------------------------------------------------------------ refresh
 
@@ -230,6 +251,10 @@ class DeploymentKind(KindHandler):
         record = deployment_record(dep_want, dep, inputs_digest=dep.tags.get(TAG_DIGEST, ""))
         return record, Drift(want.address, self.kind, want.name, DriftChange.ADOPTED, "deployment found by its tags")
 
+    def describe(self, record: ResourceState) -> str:
+        account = record.attributes.get("account")
+        return f"deployment {account}/{record.name}" if account else f"deployment {record.name}"
+
     # ------------------------------------------------------------ apply
 
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
@@ -250,8 +275,8 @@ class DeploymentKind(KindHandler):
                 ctx.emit(DeploymentProgress(dep.address, account=old_account, name=old.name, state="Deleting"))
                 provider.delete_deployment(old_account, old.name)
             elif (old_account, old.name) != (account, dep.name):
-                what = f"deployment {old_account}/{old.name}"
-                ctx.leave(Leftover(dep.address, what, _deleter(provider, old_account, old.name)))
+                what = self.describe(old)
+                ctx.leave(Leftover(dep.address, what, _deleter(provider, old_account, old.name), record=old))
         tags = {**dep.tags, TAG_ADDRESS: dep.address, TAG_DIGEST: dep.inputs_digest, TAG_PROJECT: ctx.project}
         ctx.emit(DeploymentProgress(dep.address, account=account, name=dep.name, state="Creating"))
         request = DeploymentRequest(
@@ -356,6 +381,33 @@ def _hosting(attrs: Mapping[str, Any] | None, fine_tuned: bool, prices: PriceTab
         return None
     capacity = int((attrs or {}).get("capacity") or 1)
     return estimate_deployment(prices, deployment_type=str(dtype), capacity=capacity, fine_tuned=fine_tuned)
+
+
+def _model_of(want: Desired, desired: Mapping[str, Desired]) -> tuple[str, str | None, bool]:
+    """(model to look up, its catalog base model, fine-tuned) of a deployment; a job's model is its root base."""
+    from fineplan.catalog import fine_tuned_base, is_fine_tuned_name
+    from fineplan.kinds.job import JobDesired, root_base_model
+
+    dep = _want(want)
+    if dep.parent:
+        parent = desired.get(dep.parent)
+        base = root_base_model(parent, desired) if isinstance(parent, JobDesired) else None
+        return base or "", base, True
+    model = dep.model or ""
+    return model, fine_tuned_base(model) or model, is_fine_tuned_name(model)
+
+
+def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    """`capacity 15 → 25 PTU` for a capacity change; otherwise the attributes that change in place."""
+    before, after = before or {}, after or {}
+    if before.get("capacity") != after.get("capacity"):
+        from fineplan.catalog import load_catalog
+
+        dtype = load_catalog().deployment_types.get(str(after.get("type")))
+        unit = f" {dtype.unit}" if dtype else ""
+        return f"capacity {before.get('capacity')} → {after.get('capacity')}{unit}"
+    changed = [k for k in COMPARED if k in after and before.get(k) != after.get(k)]
+    return ", ".join(changed) + " changed" if changed else "updated in place"
 
 
 def _lister(provider: Provider, account: str) -> Callable[[], object]:

@@ -19,13 +19,13 @@ from fineplan.apply.context import ApplyContext, Deferred, Leftover
 from fineplan.apply.events import TrainingProgress
 from fineplan.errors import FineplanError, ProviderError, StateError
 from fineplan.kinds.base import KindHandler
-from fineplan.kinds.dataset import DatasetDesired
+from fineplan.kinds.dataset import DatasetDesired, DatasetPart
 from fineplan.kinds.tags import META_ADDRESS, META_DIGEST, META_OP, META_PROJECT
 from fineplan.plan.digest import digest
 from fineplan.plan.model import Action, ActionReason, ReasonCode, ResourceChange
 from fineplan.plan.rules import READY, Condition, CostContext, CostLine, DesiredContext, Health
-from fineplan.pricing import billed_tokens, estimate_job
-from fineplan.providers.base import JobRequest, Provider, RemoteJob
+from fineplan.pricing import CostEstimate, billed_tokens, estimate_job
+from fineplan.providers.base import TERMINAL_JOB_STATUSES, JobRequest, Provider, RemoteJob
 from fineplan.resource import Desired, Kind, Unknown
 from fineplan.spec.models import DatasetRef, FineTuningJob, JobRef
 from fineplan.spec.project import ResourceEntry, dataset_name
@@ -34,6 +34,7 @@ from fineplan.state.model import ResourceState
 from fineplan.state.refresh import AdoptContext, Reads, Refreshed
 
 _TAINTED = {"failed": ReasonCode.JOB_FAILED, "cancelled": ReasonCode.JOB_CANCELLED}
+_TERMINAL = TERMINAL_JOB_STATUSES
 
 
 @dataclass(frozen=True)
@@ -140,15 +141,16 @@ class JobKind(KindHandler):
     def prior(self, record: ResourceState) -> dict[str, Any]:
         inputs = dict(record.attributes.get("inputs") or {})
         if isinstance(inputs.get("base_model"), dict):
-            # Stacked: compare the model it really trained on with the parent's current one.
-            inputs["base_model"] = record.attributes.get("model")
+            # Stacked: compare the parent model it really trained on with the parent's current one, so a job
+            # trained on a since-replaced parent is retrained whatever happened to the run that replaced it.
+            inputs["base_model"] = trained_on(record)
         return inputs
 
     def before(self, record: ResourceState) -> dict[str, Any]:
         attrs = record.attributes
         shown = dict(attrs.get("inputs") or {})
         if isinstance(shown.get("base_model"), dict):
-            shown["base_model"] = attrs.get("model") or shown["base_model"]
+            shown["base_model"] = trained_on(record) or shown["base_model"]
         shown["status"] = record.status
         shown["fine_tuned_model"] = attrs.get("fine_tuned_model")
         return shown
@@ -172,6 +174,9 @@ class JobKind(KindHandler):
             return ActionReason(ReasonCode.INPUT_CHANGED, message, attribute)
         if attribute == "base_model" and job.parent and isinstance(new, Unknown):
             message = f"base model {job.parent.partition('.')[2]} will be retrained"
+            return ActionReason(ReasonCode.DEPENDENCY_REPLACED, message, attribute)
+        if attribute == "base_model" and job.parent:
+            message = f"trained on a replaced parent: {job.parent} now provides {new}, this job was trained on {old}"
             return ActionReason(ReasonCode.DEPENDENCY_REPLACED, message, attribute)
         return super().reason(want, attribute, old, new)
 
@@ -222,8 +227,7 @@ class JobKind(KindHandler):
                 before={"status": was},
                 after={"status": job.status},
             )
-        metrics = record.attributes.get("metrics")
-        record.attributes = job_attributes(job, record.attributes.get("inputs")) | {"metrics": metrics}
+        record.attributes = job_attributes(job, record.attributes.get("inputs")) | _carried(record.attributes)
         record.status = job.status
         return Refreshed(record, drift)
 
@@ -244,6 +248,88 @@ class JobKind(KindHandler):
         why = Drift(want.address, self.kind, want.name, DriftChange.ADOPTED, f"job {job.id} found by its tags")
         return record, why
 
+    def adopt_replacement(
+        self, want: Desired, index: object, ctx: AdoptContext, op_id: str
+    ) -> tuple[ResourceState, Drift] | None:
+        job = next(
+            (
+                j
+                for j in _jobs(index).by_address.get(want.address, ())
+                if j.metadata.get(META_OP) == op_id and j.metadata.get(META_PROJECT) == ctx.project
+            ),
+            None,
+        )
+        if job is None or job.id in ctx.forgotten:
+            return None
+        found = job.metadata.get(META_DIGEST, "")
+        record = job_record(_want(want), job, inputs_digest=found, inputs_known=found == want.inputs_digest)
+        why = f"job {job.id} found by its tags: the replacement an interrupted apply created"
+        return record, Drift(want.address, self.kind, want.name, DriftChange.ADOPTED, why)
+
+    def untracked(self, index: object, ctx: AdoptContext) -> list[Drift]:
+        if not isinstance(index, JobIndex):
+            return []
+        out: list[Drift] = []
+        for address, jobs in sorted(index.by_address.items()):
+            for j in sorted(jobs, key=lambda j: j.created_at):
+                if (
+                    j.metadata.get(META_PROJECT) != ctx.project
+                    or j.terminal
+                    or j.id in ctx.tracked
+                    or j.id in ctx.forgotten
+                ):
+                    continue
+                message = (
+                    f"untracked job {j.id} for {address}, still training ({j.status}): cancel it "
+                    f"(fineplan job cancel {j.id}) or adopt it (fineplan state rm {address}, then "
+                    f"fineplan import {address} {j.id})"
+                )
+                after = {
+                    "id": j.id,
+                    "status": j.status,
+                    "model": j.model,
+                    "training_file": j.training_file,
+                    "n_epochs": j.hyperparameters.get("n_epochs"),
+                    "training_type": j.training_type,
+                    "method": j.method,
+                }
+                name = address.partition(".")[2]
+                out.append(Drift(address, self.kind, name, DriftChange.UNTRACKED, message, after=after))
+        return out
+
+    def drift_cost(self, drift: Drift, ctx: CostContext) -> CostEstimate | None:
+        if drift.change is not DriftChange.UNTRACKED or drift.after is None:
+            return None
+        found = drift.after
+        part = _part_of_file(str(found.get("training_file") or ""), ctx)
+        tokens = None
+        if part is not None and part.tokens is not None and part.examples:
+            epochs = found.get("n_epochs")
+            n_epochs: int | str = epochs if isinstance(epochs, int) and epochs > 0 else "auto"
+            tokens = billed_tokens(part.tokens, n_epochs, part.examples)
+        return estimate_job(
+            ctx.prices,
+            base_model=str(found.get("model") or ""),
+            method=str(found.get("method") or "supervised"),
+            training_type=str(found.get("training_type") or "global"),
+            billed_tokens=tokens,
+        )
+
+    # ------------------------------------------------------------ superseded objects
+
+    def describe(self, record: ResourceState) -> str:
+        return f"job {record.remote_id}"
+
+    def needed_by(self, old: ResourceState, state: Mapping[str, ResourceState]) -> str | None:
+        # Deleting a job deletes its fine-tuned model: it stays while a deployment serves it or a job trains on it.
+        model = old.attributes.get("fine_tuned_model")
+        if not model:
+            return None
+        for address, r in sorted(state.items()):
+            if r.remote_id != old.remote_id and r.attributes.get("model") == model and r.status not in _TERMINAL:
+                return address
+        return None
+
     # ------------------------------------------------------------ apply
 
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
@@ -253,8 +339,10 @@ class JobKind(KindHandler):
             assert res is not None and res.remote_id
             return self._wait(ctx, job.address, res.remote_id)
         base_model = job.base_model
+        parent_model: str | None = None
         if job.parent:
             base_model, _ = trained_parent(ctx, job.parent)
+            parent_model = base_model
         training_file = _file_for(ctx, job.training)
         validation_file = _file_for(ctx, job.validation) if job.validation else None
         old = ctx.state.get(job.address)
@@ -284,9 +372,10 @@ class JobKind(KindHandler):
             ctx.store.abandon(intent.op_id)  # Azure refused the request: nothing was created
             raise
         with ctx.store.lock:
-            ctx.store.complete(intent.op_id, job_record(job, created))
             if old is not None and old.remote_id and old.remote_id != created.id:
-                ctx.leave(Leftover(job.address, f"job {old.remote_id}", _deleter(ctx.provider, old.remote_id)))
+                leftover = Leftover(job.address, self.describe(old), _deleter(ctx.provider, old.remote_id), record=old)
+                ctx.leave(leftover, save=False)  # one write: the new record and the old job to clean up
+            ctx.store.complete(intent.op_id, job_record(job, created, parent_model=parent_model))
         ctx.emit(TrainingProgress(job.address, job_id=created.id, status=created.status, message="job submitted"))
         return self._wait(ctx, job.address, created.id)
 
@@ -366,16 +455,26 @@ def job_attributes(j: RemoteJob, inputs: Mapping[str, Any] | None) -> dict[str, 
 
 
 def job_record(
-    want: JobDesired, job: RemoteJob, *, inputs_digest: str | None = None, inputs_known: bool = True
+    want: JobDesired,
+    job: RemoteJob,
+    *,
+    inputs_digest: str | None = None,
+    inputs_known: bool = True,
+    parent_model: str | None = None,
 ) -> ResourceState:
-    """`inputs_digest` defaults to the spec's; adoption passes the digest found in the job's metadata."""
+    """`inputs_digest` defaults to the spec's; adoption passes the digest found in the job's metadata.
+    `parent_model`: the parent's fine-tuned model a stacked job was created on, recorded as `trained_on` (what
+    the plan compares with the parent's current model)."""
+    attributes = job_attributes(job, want.attributes if inputs_known else {})
+    if parent_model is not None:
+        attributes["trained_on"] = parent_model
     return ResourceState(
         address=want.address,
         kind=want.kind,
         name=want.name,
         remote_id=job.id,
         inputs_digest=want.inputs_digest if inputs_digest is None else inputs_digest,
-        attributes=job_attributes(job, want.attributes if inputs_known else {}),
+        attributes=attributes,
         dependencies=list(want.depends_on),
         status=job.status,
     )
@@ -385,6 +484,11 @@ def trained_model(record: ResourceState) -> str | None:
     """The fine-tuned model a job record provides, once it has trained."""
     model = record.attributes.get("fine_tuned_model")
     return str(model) if record.status == "succeeded" and model else None
+
+
+def trained_on(record: ResourceState) -> str | None:
+    """The base model a (stacked) job was trained on: recorded at create time, else what Azure reports."""
+    return record.attributes.get("trained_on") or record.attributes.get("model")
 
 
 def trained_parent(ctx: ApplyContext, job_address: str) -> tuple[str, dict[str, float]]:
@@ -427,9 +531,31 @@ def _record_final(ctx: ApplyContext, address: str, job: RemoteJob, metrics: dict
         res = ctx.state.get(address)
         if res is None:
             return
-        res.attributes = job_attributes(job, res.attributes.get("inputs")) | {"metrics": metrics}
+        res.attributes = job_attributes(job, res.attributes.get("inputs")) | _carried(res.attributes)
+        res.attributes["metrics"] = metrics
         res.status = job.status
         ctx.store.put(res)
+
+
+def _carried(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """What a record keeps across reads of the remote job: Azure does not echo these."""
+    kept = {"metrics": attributes.get("metrics")}
+    if attributes.get("trained_on"):
+        kept["trained_on"] = attributes["trained_on"]
+    return kept
+
+
+def _part_of_file(file_id: str, ctx: CostContext) -> DatasetPart | None:
+    """The dataset part (with its token statistics) uploaded as `file_id`, from the records and the specs."""
+    for record in ctx.records.values():
+        for entry in (record.attributes.get("files") or {}).values():
+            if isinstance(entry, dict) and entry.get("id") == file_id:
+                for want in ctx.desired.values():
+                    if isinstance(want, DatasetDesired):
+                        for part in want.parts.values():
+                            if part.digest == entry.get("digest"):
+                                return part
+    return None
 
 
 def _file_for(ctx: ApplyContext, ref: PartRef) -> str:

@@ -1,4 +1,5 @@
-"""The plan's guard findings: FP501 over budget, FP502 unpriced jobs, FP503 prevent_destroy.
+"""The plan's guard findings: FP501 over budget, FP502 unpriced jobs (an error under a budget), FP503
+prevent_destroy.
 
 Raised here, where costs and actions are known; documented as rule classes in `fineplan.lint.rules` (cost.py,
 structure.py) so `fineplan lint --explain FP501` knows them.
@@ -48,14 +49,15 @@ def budget_diagnostics(
         )
     if unpriced:
         which = f": {', '.join(unpriced_jobs)}" if unpriced_jobs else ""
+        # An unknown cost is not zero: under a budget, a job nobody can price could spend anything.
         guard = (
-            f" The budget of {format_usd(max_usd)} is checked against the priced jobs only."
+            f" With a budget ({format_usd(max_usd)}) set, fineplan apply refuses a job it cannot price."
             if max_usd is not None
             else ""
         )
         out.append(
             Diagnostic(
-                Severity.WARNING,
+                Severity.ERROR if max_usd is not None else Severity.WARNING,
                 "FP502",
                 f"{unpriced} job{'s have' if unpriced != 1 else ' has'} no training price{which}",
                 "Set prices.training_per_1m_tokens (or prices.rft_per_hour) for the model in fineplan.yaml. "

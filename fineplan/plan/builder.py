@@ -20,7 +20,7 @@ Decisions (documented in specs/reference.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,8 +28,17 @@ from fineplan import __version__
 from fineplan.diagnostics import Diagnostic
 from fineplan.graph.dag import DAG
 from fineplan.plan.budget import prevent_destroy_diagnostics
-from fineplan.plan.costing import Budget, price_changes
-from fineplan.plan.model import Action, ActionReason, GateResult, Plan, PlanOptions, ReasonCode, ResourceChange
+from fineplan.plan.costing import Budget, price_changes, price_drift
+from fineplan.plan.model import (
+    Action,
+    ActionReason,
+    GateResult,
+    Plan,
+    PlanOptions,
+    ReasonCode,
+    ResourceChange,
+    SupersededObject,
+)
 from fineplan.plan.rules import Condition, PlanRules
 from fineplan.plan.stages import plan_stages
 from fineplan.pricing import PriceTable
@@ -79,14 +88,19 @@ class PlanBuilder:
     def build(self) -> Plan:
         inp, opts = self.inp, self.inp.options
         changes = [] if opts.refresh_only else self._changes()
-        priced, cost, budget_findings = price_changes(changes, inp.desired, inp.rules, inp.prices, inp.budget)
+        priced, cost, budget_findings = price_changes(
+            changes, inp.desired, inp.rules, inp.prices, inp.budget, records=inp.state.resources
+        )
+        drift = price_drift(inp.drift, inp.desired, inp.rules, inp.prices, inp.state.resources, cost)
         guards = prevent_destroy_diagnostics(priced, inp.desired)
+        superseded = () if opts.refresh_only else self._superseded(priced)
         return Plan(
             project=inp.project,
             target=inp.target,
             resource_changes=priced,
-            stages=plan_stages(priced),
-            drift=tuple(inp.drift),
+            stages=plan_stages(priced, cleanup=[s.address for s in superseded if s.goes]),
+            drift=drift,
+            superseded=superseded,
             gates=tuple(self.gates),
             cost=cost,
             diagnostics=(*inp.diagnostics, *guards, *budget_findings),
@@ -133,7 +147,7 @@ class PlanBuilder:
             action=action,
             reasons=reasons,
             before=rules.before(res) if res is not None else None,
-            after={k: KNOWN_AFTER_APPLY if v is UNKNOWN else v for k, v in planned.items()},
+            after={**{k: KNOWN_AFTER_APPLY if v is UNKNOWN else v for k, v in planned.items()}, **want.shown},
             after_unknown=unknown,
             replace_paths=replace_paths,
             depends_on=want.depends_on,
@@ -203,6 +217,24 @@ class PlanBuilder:
                 return (ActionReason(ReasonCode.DEVELOPER_EXPIRED, d.message),)
         return (ActionReason(ReasonCode.NEW, f"{want.kind.value} {want.name} is not in the state"),)
 
+    # ------------------------------------------------------------ old objects of earlier replacements
+
+    def _superseded(self, changes: Sequence[ResourceChange]) -> tuple[SupersededObject, ...]:
+        """Each one goes at cleanup unless a record that this plan leaves alone is still built on it (a
+        deployment serving the old model); one whose dependent changes in this plan is re-checked at cleanup."""
+        by_address = {c.address: c for c in changes if not c.blocked}
+        planned = {c.address for c in changes}
+        out: list[SupersededObject] = []
+        for old in self.inp.state.superseded:
+            kind = Kind(old.record.kind)
+            needer = self.inp.rules[kind].needed_by(old.record, self.inp.state.resources)
+            moving = needer is not None and needer in by_address and _moves_off(by_address[needer], old.record)
+            kept_for = needer if needer is not None and not moving else None
+            if self.inp.options.targets and old.record.address not in planned:
+                continue  # -target: only what the targeted resources need is touched
+            out.append(SupersededObject(old.record.address, kind, old.what, old.record.remote_id, kept_for))
+        return tuple(out)
+
     # ------------------------------------------------------------ a record without a spec
 
     def _plan_orphan(self, res: ResourceState) -> ResourceChange:
@@ -221,6 +253,18 @@ class PlanBuilder:
             remote_id=res.remote_id,
             depends_on=tuple(res.dependencies),
         )
+
+
+def _moves_off(change: ResourceChange, old: ResourceState) -> bool:
+    """Whether `change` stops using the old object: it is replaced or deleted, or an attribute that names the old
+    object (its id, or a value it provides such as a fine-tuned model) takes another value."""
+    if change.action.creates or change.action.destroys:
+        return True
+    if not change.action.changes:
+        return False
+    names = {str(v) for v in old.attributes.values() if isinstance(v, str) and v} | {str(old.remote_id)}
+    before, after = change.before or {}, change.after or {}
+    return any(str(v) in names and after.get(k) != v for k, v in before.items())
 
 
 def _propagate_blocks(changes: list[ResourceChange]) -> list[ResourceChange]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from fineplan.diagnostics import Diagnostic, Location
@@ -15,6 +16,8 @@ from fineplan.plan.model import ResourceChange
 from fineplan.plan.rules import CostContext, PlanRules
 from fineplan.pricing import CostEstimate, CostSummary, PriceTable, over_budget, summarize
 from fineplan.resource import Desired, Kind
+from fineplan.state.drift import Drift
+from fineplan.state.model import ResourceState
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,13 @@ def price_changes(
     rules: Mapping[Kind, PlanRules],
     prices: PriceTable | None,
     budget: Budget,
+    *,
+    records: Mapping[str, ResourceState] | None = None,
 ) -> tuple[tuple[ResourceChange, ...], dict[str, Any], list[Diagnostic]]:
     """(changes with their estimates, the plan's cost block, FP501/FP502). Without prices: no cost at all."""
     if prices is None:
         return tuple(changes), {}, []
-    ctx = CostContext(prices, desired)
+    ctx = CostContext(prices, desired, records or {})
     added: list[CostEstimate] = []
     removed: list[CostEstimate] = []
     unchanged: list[CostEstimate] = []
@@ -71,3 +76,35 @@ def price_changes(
     summary = summarize(added=added, removed=removed, unchanged=unchanged)
     doc = cost_document(summary, price_table=prices, max_training_cost_usd=budget.max_usd)
     return tuple(out), doc, budget_diagnostics(doc, budget.max_usd, budget.location, unpriced_jobs=unpriced)
+
+
+def price_drift(
+    drift: Sequence[Drift],
+    desired: Mapping[str, Desired],
+    rules: Mapping[Kind, PlanRules],
+    prices: PriceTable | None,
+    records: Mapping[str, ResourceState],
+    cost: dict[str, Any],
+) -> tuple[Drift, ...]:
+    """Drift with the money it spends that no change accounts for (an untracked job still training): each one's
+    estimate goes into its `after.cost`, their total into the cost block's `untracked` (updated in place)."""
+    if prices is None:
+        return tuple(drift)
+    ctx = CostContext(prices, desired, records)
+    out: list[Drift] = []
+    spent = Decimal(0)
+    jobs = unpriced = 0
+    for d in drift:
+        estimate = rules[d.kind].drift_cost(d, ctx)
+        if estimate is None:
+            out.append(d)
+            continue
+        jobs += 1
+        if estimate.usd is None:
+            unpriced += 1
+        else:
+            spent += Decimal(str(estimate.usd))
+        out.append(replace(d, after={**(d.after or {}), "cost": estimate.to_json()}))
+    if jobs:
+        cost["untracked"] = {"jobs": jobs, "training_usd": float(spent), "unpriced": unpriced}
+    return tuple(out)

@@ -14,7 +14,8 @@ from fineplan.diagnostics import Diagnostic
 from fineplan.resource import Kind
 from fineplan.state.drift import Drift
 
-FORMAT_VERSION: Final = "2.0"
+FORMAT_VERSION: Final = "2.1"
+READABLE_VERSIONS: Final = ("2.0", "2.1")  # 2.1 only adds optional keys: a 2.0 plan reads as it is
 
 
 class Action(enum.StrEnum):
@@ -251,6 +252,35 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class SupersededObject:
+    """An old object an earlier replacement left behind (remembered in state). `kept_for` names what still needs
+    it; None: this plan's cleanup stage deletes it."""
+
+    address: str
+    kind: Kind
+    what: str  # "job ftjob-…", "file file-…"
+    remote_id: str | None = None
+    kept_for: str | None = None
+
+    @property
+    def goes(self) -> bool:
+        return self.kept_for is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind.value,
+            "what": self.what,
+            "remote_id": self.remote_id,
+            "kept_for": self.kept_for,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SupersededObject:
+        return cls(d["address"], Kind(d["kind"]), d["what"], d.get("remote_id"), d.get("kept_for"))
+
+
+@dataclass(frozen=True)
 class PlanOptions:
     """How the plan was asked for. A saved plan is applied with the options it was made with."""
 
@@ -284,6 +314,7 @@ class Plan:
     gates: tuple[GateResult, ...] = ()
     cost: dict[str, Any] = field(default_factory=dict)
     diagnostics: tuple[Diagnostic, ...] = ()
+    superseded: tuple[SupersededObject, ...] = ()  # old objects of earlier replacements
     # What the plan was made from: apply refuses it if any of these moved.
     state_lineage: str | None = None
     state_serial: int | None = None
@@ -294,7 +325,14 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action.changes for c in self.resource_changes) or (self.options.refresh_only and bool(self.drift))
+        if self.options.refresh_only:
+            return bool(self.drift)
+        return any(c.action.changes for c in self.resource_changes) or bool(self.cleanup_due)
+
+    @property
+    def cleanup_due(self) -> tuple[SupersededObject, ...]:
+        """Old objects of earlier replacements this plan's cleanup stage deletes."""
+        return tuple(s for s in self.superseded if s.goes)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -331,11 +369,13 @@ class Plan:
             "gates": [g.to_json() for g in self.gates],
             "cost": self.cost,
             "diagnostics": [d.to_json() for d in self.diagnostics],
+            # 2.1, optional: present only when an earlier replacement left old objects behind
+            **({"superseded": [s.to_json() for s in self.superseded]} if self.superseded else {}),
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Plan:
-        if d.get("format_version") != FORMAT_VERSION:
+        if d.get("format_version") not in READABLE_VERSIONS:
             raise ValueError(f"unsupported plan format_version {d.get('format_version')!r}")
         return cls(
             project=d["project"],
@@ -346,6 +386,7 @@ class Plan:
             gates=tuple(GateResult.from_json(g) for g in d.get("gates", [])),
             cost=d.get("cost", {}),
             diagnostics=tuple(Diagnostic.from_json(x) for x in d.get("diagnostics", [])),
+            superseded=tuple(SupersededObject.from_json(x) for x in d.get("superseded", [])),
             state_lineage=d.get("state", {}).get("lineage"),
             state_serial=d.get("state", {}).get("serial"),
             inputs_digest=d.get("inputs_digest", ""),

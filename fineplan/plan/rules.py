@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fineplan.plan.model import Action, ActionReason, GateResult, ResourceChange
 from fineplan.pricing import CostEstimate, PriceTable
 from fineplan.resource import Desired
 from fineplan.spec.project import Project, ResourceEntry
+from fineplan.state.drift import Drift
 from fineplan.state.model import ResourceState
 
 
@@ -54,6 +55,7 @@ class GateOutcome:
 class CostContext:
     prices: PriceTable
     desired: Mapping[str, Desired]
+    records: Mapping[str, ResourceState] = field(default_factory=dict)  # the refreshed state's records
 
 
 @dataclass(frozen=True)
@@ -106,3 +108,11 @@ class PlanRules(Protocol):
     def gate(self, want: Desired, change: ResourceChange, view: PlanView) -> GateOutcome | None: ...
 
     def cost(self, change: ResourceChange, want: Desired | None, ctx: CostContext) -> CostLine | None: ...
+
+    def drift_cost(self, drift: Drift, ctx: CostContext) -> CostEstimate | None:
+        """What a drifted object spends that no change accounts for (an untracked job still training)."""
+        ...
+
+    def needed_by(self, old: ResourceState, state: Mapping[str, ResourceState]) -> str | None:
+        """The address of a record still built on a superseded old object, or None."""
+        ...

@@ -11,6 +11,7 @@ from fineplan.pricing.billing import auto_n_epochs, billed_tokens
 from fineplan.pricing.estimate import (
     CostEstimate,
     estimate_deployment,
+    estimate_hosting_change,
     estimate_job,
     format_usd,
     rft_hours_estimate,
@@ -25,6 +26,7 @@ __all__ = [
     "auto_n_epochs",
     "billed_tokens",
     "estimate_deployment",
+    "estimate_hosting_change",
     "estimate_job",
     "format_usd",
     "load_price_table",

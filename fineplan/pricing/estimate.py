@@ -28,6 +28,7 @@ class CostEstimate:
     notes: tuple[str, ...] = ()
     usd_per_hour: float | None = None  # hosting only
     hours: float | None = None  # RFT: the hours priced
+    delta: bool = False  # hosting: what an in-place change adds (or, negative, saves), not the full price
 
     @property
     def usd_per_month(self) -> float | None:
@@ -46,6 +47,8 @@ class CostEstimate:
             out["usd_per_month"] = self.usd
         if self.hours is not None:
             out["hours"] = self.hours
+        if self.delta:
+            out["delta"] = True
         return out
 
 
@@ -218,6 +221,35 @@ def estimate_deployment(
         + (" (price from fineplan.yaml)" if overridden else ""),
         approximate=price_table.approximate and not overridden,
         notes=tuple(notes),
+    )
+
+
+def estimate_hosting_change(before: CostEstimate, after: CostEstimate, change: str) -> CostEstimate:
+    """What an in-place change of a deployment (`change`, e.g. "capacity 15 → 25 PTU") does to its hosting bill:
+    the difference of the two hosting estimates, per hour and per month."""
+    if before.usd_per_hour is None or after.usd_per_hour is None:
+        return after
+    per_hour = Decimal(str(after.usd_per_hour)) - Decimal(str(before.usd_per_hour))
+    per_month = None
+    if after.usd is not None and before.usd is not None:
+        per_month = Decimal(str(after.usd)) - Decimal(str(before.usd))
+    now = f"{format_usd(after.usd_per_hour)}/h"
+    if per_hour == 0:
+        basis = f"{change}: hosting unchanged at {now} ({after.basis})"
+    else:
+        sign = "+" if per_hour > 0 else "-"
+        basis = (
+            f"{change}: {sign}{format_usd(abs(per_hour))}/h (was {format_usd(before.usd_per_hour)}/h, now {now})"
+            f"; {after.basis}"
+        )
+    return CostEstimate(
+        kind="hosting",
+        usd=float(per_month) if per_month is not None else None,
+        usd_per_hour=float(per_hour),
+        basis=basis,
+        approximate=before.approximate or after.approximate,
+        notes=after.notes,
+        delta=True,
     )
 
 

@@ -122,6 +122,24 @@ class DeploymentRequest:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SkuCapacity:
+    """The capacity one deployment of a model may have with one SKU, as the account offers it."""
+
+    sku: str  # ARM sku name, e.g. GlobalStandard
+    minimum: int | None = None
+    maximum: int | None = None
+    step: int | None = None
+
+
+@dataclass(frozen=True)
+class DeployableModel:
+    """A model an account can deploy (ARM `accounts/{a}/models`), with its SKUs keyed by lower-case sku name."""
+
+    name: str  # a catalog name (gpt-4.1-mini-2025-04-14) or a fine-tuned model's name
+    skus: Mapping[str, SkuCapacity] = field(default_factory=dict)
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -188,6 +206,13 @@ class Provider(Differ, Protocol):
         self, account: str, name: str, *, capacity: int | None = None, tags: dict[str, str] | None = None
     ) -> RemoteDeployment: ...
     def delete_deployment(self, account: str, name: str) -> None: ...
+    def deployable_models(self, account: str) -> list[DeployableModel]:
+        """What the account can deploy, with each SKU's capacity range (one paged ARM read)."""
+        ...
+
+    def retry_counts(self) -> dict[str, int]:
+        """Calls retried so far (by the SDKs or the provider itself), per reason, e.g. {"429 Too Many Requests": 2}."""
+        ...
 
     @property
     def default_account(self) -> str: ...

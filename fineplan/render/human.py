@@ -26,13 +26,25 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
         out.append("Apply this plan to record these changes in the fineplan state; no remote objects will change.")
         out += _diagnostics(plan, paint)
         return "\n".join(out).rstrip("\n") + "\n"
-    if not changes:
+    if not changes and not plan.cleanup_due and plan.options.destroy:
+        out += [
+            paint("No changes.", "green", "bold") + " No objects need to be destroyed.",
+            "",
+            "Either you have not created any objects yet or the existing objects were already deleted outside "
+            "of fineplan.",
+        ]
+        out += _diagnostics(plan, paint)
+        return "\n".join(out).rstrip("\n") + "\n"
+    if not changes and not plan.cleanup_due:
         out += [
             paint("No changes.", "green", "bold") + " Your infrastructure matches the configuration.",
             "",
             "fineplan has compared your real infrastructure against your configuration and found no "
             "differences, so no changes are needed.",
         ]
+        if words.untracked_text(plan):
+            out += ["", paint("Warning:" + words.untracked_text(plan), "yellow", "bold")]
+        out += _superseded(plan, paint)
         out += _gates(plan, paint)
         out += _diagnostics(plan, paint)
         return "\n".join(out).rstrip("\n") + "\n"
@@ -48,6 +60,7 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
     for change in changes:
         out += words.resource_block(change, paint)
         out.append("")
+    out += _superseded(plan, paint)
     out += _gates(plan, paint)
     out += _stages(plan, paint)
 
@@ -89,6 +102,13 @@ def _drift(plan: Plan, paint: Painter) -> list[str]:
             "changes."
         )
     return [*out, "", _RULE, ""]
+
+
+def _superseded(plan: Plan, paint: Painter) -> list[str]:
+    if not plan.superseded:
+        return []
+    out = [paint("Old objects left by earlier replacements:", "bold")]
+    return [*out, *(f"  {line}" for line in words.superseded_lines(plan)), ""]
 
 
 def _gates(plan: Plan, paint: Painter) -> list[str]:

@@ -70,7 +70,7 @@ def _head(plan: Plan) -> str:
             "the state; no remote objects will change.",
             "",
         ]
-    elif not words.shown_changes(plan):
+    elif not words.shown_changes(plan) and not plan.cleanup_due:
         out += ["**No changes.** Your infrastructure matches the configuration.", ""]
     else:
         out += [f"**{words.plan_line(plan)}**" + (f" {words.wait_line(plan)}" if words.wait_line(plan) else ""), ""]
@@ -96,6 +96,9 @@ def _cost_table(plan: Plan) -> list[str]:
         f"| Hosting per month | {_signed(hosting.get('delta_per_month', 0.0))} |"
         f" {format_usd(hosting.get('per_month_after', 0.0))} |",
     ]
+    untracked = cost.get("untracked")
+    if untracked:
+        rows.append(f"| Untracked jobs still training | {_md(words.untracked_text(plan).strip())} | |")
     limit, over = words.budget(plan)
     if limit is not None:
         rows.append(f"| Training budget | {format_usd(limit)} | {'**over budget**' if over else 'within budget'} |")
@@ -262,6 +265,9 @@ def _fit(items: list[str], budget: int, noun: str) -> list[str]:
 def _tail(plan: Plan) -> str:
     out: list[str] = []
     out += _stages(plan)
+    if plan.superseded:
+        out += ["#### Old objects left by earlier replacements", ""]
+        out += [f"- {_md(line)}" for line in words.superseded_lines(plan)] + [""]
     out += _gates(plan)
     for view in KIND_VIEWS.values():
         if view.markdown_section is not None:
@@ -314,12 +320,19 @@ def dataset_section(plan: Plan) -> list[str]:
     rows = []
     for c in plan.resource_changes:
         attrs = c.after or c.before or {}
-        stats = attrs.get("stats")
-        if c.kind is not Kind.DATASET or not isinstance(stats, dict):
+        stats, per_part, files = attrs.get("stats"), attrs.get("rows"), attrs.get("files")
+        if c.kind is not Kind.DATASET or not (isinstance(stats, dict) or isinstance(per_part, dict)):
             continue
-        shown = " · ".join(f"{k} {_number(v)}" for k, v in stats.items() if isinstance(v, int | float | str))
+        shown = []
+        if isinstance(per_part, dict):  # rows of each part (train, validation), next to its digest
+            shown.append(" · ".join(f"{part} {_number(n)} rows" for part, n in per_part.items()))
+        if isinstance(stats, dict):
+            shown.append(" · ".join(f"{k} {_number(v)}" for k, v in stats.items() if isinstance(v, int | float | str)))
         digest = attrs.get("digest")
-        rows.append(f"| `{c.address}` | {c.action.value} | {_md(shown)} | {f'`{digest}`' if digest else ''} |")
+        digests = f"`{digest}`" if digest else ""
+        if not digest and isinstance(files, dict):
+            digests = " · ".join(f"{part} `{str(d)[:19]}`" for part, d in files.items())
+        rows.append(f"| `{c.address}` | {c.action.value} | {_md(' · '.join(shown))} | {digests} |")
     if not rows:
         return []
     head = ["#### Datasets", "", "| Dataset | Action | Stats | Digest |", "|---|---|---|---|"]

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from fineplan.errors import FineplanError
-from fineplan.plan.model import FORMAT_VERSION, Plan
+from fineplan.plan.model import READABLE_VERSIONS, Plan
 from fineplan.render.plan_schema import plan_schema
 
 _MAX_ERRORS = 10
@@ -41,8 +41,9 @@ def load_plan_json(text: str | bytes) -> Plan:
     except json.JSONDecodeError as exc:
         raise PlanFormatError(f"not a JSON plan: {exc}") from None
     version = doc.get("format_version") if isinstance(doc, dict) else None
-    if isinstance(doc, dict) and version != plan_schema()["properties"]["format_version"]["const"]:
-        raise PlanFormatError(f"unsupported plan format_version {version!r}: this fineplan reads {FORMAT_VERSION}")
+    if isinstance(doc, dict) and version not in READABLE_VERSIONS:
+        readable = " and ".join(READABLE_VERSIONS)
+        raise PlanFormatError(f"unsupported plan format_version {version!r}: this fineplan reads {readable}")
     problems = validate_plan_document(doc)
     if problems:
         more = f"\n  … and {len(problems) - _MAX_ERRORS} more" if len(problems) > _MAX_ERRORS else ""

@@ -1,4 +1,4 @@
-"""The JSON Schema (draft 2020-12) of the canonical JSON plan, format_version 2.0.
+"""The JSON Schema (draft 2020-12) of the canonical JSON plan, format_version 2.1 (2.0 plans still validate).
 
 Kept as Python so it ships inside the package (no data file to find at run time); `specs/plan.schema.json` is
 its published copy, checked against this by the tests (rewritten by `FINEPLAN_ACCEPT=1`). The prose is in
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fineplan.plan.model import FORMAT_VERSION, Action, GateStatus, ReasonCode, StageName
+from fineplan.plan.model import FORMAT_VERSION, READABLE_VERSIONS, Action, GateStatus, ReasonCode, StageName
 from fineplan.resource import Kind
 from fineplan.state.drift import DriftChange
 
@@ -77,6 +77,10 @@ def plan_schema() -> dict[str, Any]:
                 "usd_per_hour": _nullable(_NUM),
                 "usd_per_month": _nullable(_NUM),
                 "hours": {**_NUM, "description": "RFT: the training hours priced."},
+                "delta": {
+                    "const": True,
+                    "description": "2.1: hosting of an in-place update, as the change to the bill (may be negative).",
+                },
             },
             required=["kind", "usd", "basis", "approximate", "notes"],
         ),
@@ -179,6 +183,14 @@ def plan_schema() -> dict[str, Any]:
                 "training_unpriced": {**_COUNT, "description": "Jobs without a figure: training_usd is a floor."},
                 "hosting": {"$ref": "#/$defs/hosting"},
                 "hours_per_month": _COUNT,
+                "untracked": _closed(
+                    {
+                        "jobs": _COUNT,
+                        "training_usd": {**_NUM, "description": "What they spend (known figures only)."},
+                        "unpriced": {**_COUNT, "description": "Untracked jobs without a figure."},
+                    },
+                    description="Jobs carrying this project's tags that state does not track, still training.",
+                ),
                 "budget": _closed(
                     {
                         "max_training_cost_usd": _nullable({"type": "number", "minimum": 0}),
@@ -191,6 +203,19 @@ def plan_schema() -> dict[str, Any]:
             dependentRequired={
                 "training_usd": ["training_unpriced", "hosting", "hours_per_month", "approximate"],
             },
+        ),
+        "superseded": _closed(
+            {
+                "address": _STR,
+                "kind": {"enum": kinds},
+                "what": {**_STR, "description": 'The old object, e.g. "job ftjob-…".'},
+                "remote_id": _nullable(_STR),
+                "kept_for": {
+                    **_nullable(_STR),
+                    "description": "The resource still built on it; null: the cleanup stage deletes it.",
+                },
+            },
+            description="An old object an earlier replacement left behind, remembered in state.",
         ),
         "range": _closed({"filename": _STR, "start": _position(), "end": _position()}),
         "diagnostic": _closed(
@@ -213,7 +238,7 @@ def plan_schema() -> dict[str, Any]:
         "description": "The canonical JSON plan. Human and Markdown output are views of it. See plan-format.md.",
         **_closed(
             {
-                "format_version": {"const": FORMAT_VERSION},
+                "format_version": {"enum": list(READABLE_VERSIONS)},
                 "fineplan_version": _STR,
                 "created_at": {**_STR, "description": "ISO 8601, UTC."},
                 "project": _STR,
@@ -239,7 +264,29 @@ def plan_schema() -> dict[str, Any]:
                 "gates": {"type": "array", "items": {"$ref": "#/$defs/gate"}},
                 "cost": {"$ref": "#/$defs/cost"},
                 "diagnostics": {"type": "array", "items": {"$ref": "#/$defs/diagnostic"}},
-            }
+                "superseded": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/superseded"},
+                    "description": "2.1: old objects of earlier replacements (absent in 2.0 plans).",
+                },
+            },
+            required=[
+                "format_version",
+                "fineplan_version",
+                "created_at",
+                "project",
+                "target",
+                "state",
+                "inputs_digest",
+                "options",
+                "summary",
+                "resource_changes",
+                "stages",
+                "drift",
+                "gates",
+                "cost",
+                "diagnostics",
+            ],
         ),
         "$defs": defs,
     }

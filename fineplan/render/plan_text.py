@@ -42,8 +42,14 @@ _DRIFT_PHRASE = {
     DriftChange.CANCELLED: "has been cancelled",
     DriftChange.MODEL_GONE: "has lost its model",
     DriftChange.ADOPTED: "has been adopted",
+    DriftChange.UNTRACKED: "has a job state does not track, still training",
 }
-_DRIFT_SIGN = {DriftChange.DELETED: "-", DriftChange.EXPIRED: "-", DriftChange.ADOPTED: "+"}
+_DRIFT_SIGN = {
+    DriftChange.DELETED: "-",
+    DriftChange.EXPIRED: "-",
+    DriftChange.ADOPTED: "+",
+    DriftChange.UNTRACKED: "+",
+}
 SIGN_STYLE = {"+": ("green",), "-": ("red",), "~": ("yellow",), "<=": ("cyan",)}
 LEGEND = {
     Action.CREATE: "create",
@@ -108,7 +114,20 @@ def drift_phrase(drift: Drift) -> str:
 
 def plan_line(plan: Plan) -> str:
     n = plan.counts()
-    return f"Plan: {n['add']} to add, {n['change']} to change, {n['destroy']} to destroy."
+    line = f"Plan: {n['add']} to add, {n['change']} to change, {n['destroy']} to destroy"
+    old = len(plan.cleanup_due)
+    if old:
+        line += f", {old} old object{'s' if old != 1 else ''} of earlier replacements to delete"
+    return line + "."
+
+
+def superseded_lines(plan: Plan) -> list[str]:
+    """One line per old object an earlier replacement left behind: deleted now, or kept and why."""
+    return [
+        f"{s.address}: the old {s.what} "
+        + ("is deleted in the cleanup stage" if s.goes else f"is kept: {s.kept_for} still uses it")
+        for s in plan.superseded
+    ]
 
 
 def wait_line(plan: Plan) -> str | None:
@@ -130,6 +149,10 @@ def change_cost(change: ResourceChange) -> str | None:
             return None  # destroying a job refunds nothing
         return f"{format_usd(cost['usd'])} training{approx}"
     per_hour, per_month = cost.get("usd_per_hour") or 0.0, cost.get("usd_per_month", cost["usd"]) or 0.0
+    if cost.get("delta"):  # an in-place update: what it adds to or saves on the bill
+        if not per_hour:
+            return "hosting unchanged"
+        return f"{_signed(per_hour)}/h hosting ({_signed(per_month)}/month){approx}"
     if not per_hour:
         if change.action is Action.DELETE:
             return None
@@ -170,7 +193,20 @@ def cost_line(plan: Plan) -> str | None:
     """One sentence with the plan's training spend and how it moves the hosting bill."""
     if "training_usd" not in plan.cost:
         return None
-    return f"Cost: {training_text(plan)}; {hosting_text(plan)}." + price_note(plan)
+    return f"Cost: {training_text(plan)}; {hosting_text(plan)}." + untracked_text(plan) + price_note(plan)
+
+
+def untracked_text(plan: Plan) -> str:
+    """What jobs that state does not track are spending while they train (not part of this plan's total)."""
+    untracked = plan.cost.get("untracked")
+    if not untracked:
+        return ""
+    n, unpriced = untracked["jobs"], untracked.get("unpriced", 0)
+    money = format_usd(untracked.get("training_usd", 0.0))
+    if unpriced:
+        money = f"at least {money} ({unpriced} not priced)" if unpriced < n else "an unknown amount"
+    jobs = f"{n} untracked job{'s' if n != 1 else ''}"
+    return f" {jobs} still training spend{'s' if n == 1 else ''} {money} more (not in this plan)."
 
 
 def price_note(plan: Plan) -> str:
@@ -273,7 +309,12 @@ def stage_lines(plan: Plan) -> list[tuple[str, list[str]]]:
         else:
             for a in stage.addresses:
                 c = changes.get(a)
-                if c is None:
+                items += [
+                    f"{a}: the old {old.what} an earlier replacement left behind"
+                    for old in plan.cleanup_due
+                    if old.address == a
+                ]
+                if c is None or c.action is not Action.CREATE_THEN_DELETE:
                     continue
                 view = view_of(c.kind)
                 after = sorted(dag.downstream(a) & set(changes) - {a})

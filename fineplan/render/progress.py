@@ -56,6 +56,12 @@ _UPLOAD_STEP = 25  # percent between plain upload lines
 _TRAINING_EVERY = 30.0  # seconds of event time between plain training lines with the same status and epoch
 
 
+def finished_detail(event: ResourceFinished) -> str:
+    """` (file-1)`, `: ftjob-1 → gpt-…` or ` (id): detail`: the remote id once, even when the detail names it."""
+    what = f" ({event.remote_id})" if event.remote_id and event.remote_id not in event.detail else ""
+    return what + (f": {event.detail}" if event.detail else "")
+
+
 def elapsed(seconds: float) -> str:
     """`45s`, `3m12s`, `1h05m`."""
     s = max(0, int(seconds))
@@ -179,9 +185,7 @@ class _Plain:
                 r.deployment_state = event.state
                 self._write(event, f"deployment {event.account}/{event.name}: {event.state} [{took}]")
         elif isinstance(event, ResourceFinished):
-            what = f" ({event.remote_id})" if event.remote_id else ""
-            detail = f": {event.detail}" if event.detail else ""
-            self._write(event, f"{_DONE.get(event.action, event.action)} in {took}{what}{detail}")
+            self._write(event, f"{_DONE.get(event.action, event.action)} in {took}{finished_detail(event)}")
         elif isinstance(event, ResourceFailed):
             self._write(event, f"{event.action} failed after {took}: {event.error}")
         elif isinstance(event, ResourceSkipped):

@@ -30,8 +30,10 @@ DeploymentTypeName = Literal[
 VersionUpgrade = Literal["no_auto_upgrade", "once_new_default_version_available", "once_current_version_expired"]
 Auto = Literal["auto"]
 # Numbers and booleans are strict: YAML 1.1 reads `yes`/`on` as true, and a lax int would turn it into 1.
+# Floats are finite: YAML's `.nan` passes every range check (comparisons with NaN are false) and `.inf` every
+# lower bound, and neither survives the JSON Azure is sent.
 Int = StrictInt
-Float = StrictFloat
+Float = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 Bool = StrictBool
 
 
@@ -96,7 +98,7 @@ class Split(Strict):
     """A deterministic train/validation split, stable when rows are appended."""
 
     validation: Float = Field(gt=0.0, lt=1.0, description="Share of rows that go to validation.")
-    seed: Int = 0
+    seed: Int = Field(0, ge=0, le=2147483647)
 
 
 class DatasetSpec(Strict):
@@ -166,7 +168,9 @@ class Gate(Strict):
 class DeploymentSpec(Strict):
     model: ModelOrJob = Field(description="A base model name, or {job: NAME} for a job's fine-tuned model.")
     type: DeploymentTypeName = "standard"
-    capacity: Int = Field(1, ge=1)
+    capacity: Int = Field(
+        1, ge=1, le=2_147_483_647, description="Thousands of tokens per minute, or PTUs (ARM: an int32)."
+    )
     rai_policy: str | None = None
     version_upgrade: VersionUpgrade = "no_auto_upgrade"
     gate: Gate | None = None

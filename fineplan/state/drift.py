@@ -23,6 +23,7 @@ class DriftChange(enum.StrEnum):
     CANCELLED = "cancelled"  # a job was cancelled outside fineplan
     MODEL_GONE = "model_gone"  # a deployment's model no longer exists
     ADOPTED = "adopted"  # found in Azure by its fineplan tags and taken into state
+    UNTRACKED = "untracked"  # carries fineplan's tags, still running, and state does not track it
 
 
 @dataclass(frozen=True)

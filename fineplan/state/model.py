@@ -104,6 +104,16 @@ class ResourceState(_Record):
         return scrub_secrets(value) if isinstance(value, dict) else value
 
 
+class Superseded(_Record):
+    """An old remote object a create-then-delete replacement left behind and has not deleted yet (something was
+    still built on it, or the run ended first). Remembered so a later apply's cleanup stage deletes it once
+    nothing needs it, instead of leaving it in Azure forever."""
+
+    record: ResourceState = Field(description="The old object as last recorded; its kind's delete removes it")
+    what: str = Field(description='For people, and its identity: "job ftjob-…", "file file-…"')
+    since: datetime = Field(default_factory=utc_now)
+
+
 class State(_Record):
     """The whole state of one target of one project."""
 
@@ -117,6 +127,9 @@ class State(_Record):
     forgotten: list[str] = Field(
         default_factory=list,
         description="Remote ids released with `state rm`: refresh must not adopt them back by their tags",
+    )
+    superseded: list[Superseded] = Field(
+        default_factory=list, description="Old objects of replacements, deleted by a later cleanup stage"
     )
 
     def forget(self, res: ResourceState) -> None:
@@ -154,6 +167,23 @@ class State(_Record):
     def addresses(self) -> list[str]:
         return sorted(self.resources)
 
+    # ------------------------------------------------------------ superseded objects
+
+    def supersede(self, record: ResourceState, what: str) -> None:
+        """Remember an old object a replacement left behind (once: `what` is its identity)."""
+        if not any(s.what == what for s in self.superseded):
+            self.superseded.append(Superseded(record=record.model_copy(deep=True), what=what))
+
+    def live_ids(self) -> set[str]:
+        """Every remote id the records hold (their objects and their uploaded files)."""
+        ids = {r.remote_id for r in self.resources.values() if r.remote_id}
+        for r in self.resources.values():
+            ids |= {f["id"] for f in (r.attributes.get("files") or {}).values() if isinstance(f, dict) and f.get("id")}
+        return ids
+
+    def drop_superseded(self, what: str) -> None:
+        self.superseded = [s for s in self.superseded if s.what != what]
+
     # ------------------------------------------------------------ journal
 
     def begin(self, address: str, inputs_digest: str, operation: str = "create") -> Intent:
@@ -187,6 +217,8 @@ class State(_Record):
     def to_json(self) -> bytes:
         """Stable, readable JSON (sorted keys, 2-space indent) so state diffs stay small."""
         data = self.model_dump(mode="json")
+        if not data["superseded"]:
+            del data["superseded"]  # absent when empty: a state without any still reads in older fineplans
         return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
     @classmethod

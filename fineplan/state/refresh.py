@@ -44,6 +44,7 @@ class AdoptContext:
     project: str
     forgotten: frozenset[str]  # remote ids released with `state rm`: never adopted back
     any_digest: bool = False  # `state rebuild`: adopt jobs whatever inputs digest their tags carry
+    tracked: frozenset[str] = frozenset()  # remote ids state holds (records and superseded objects)
 
 
 class RefreshRules(Protocol):
@@ -54,6 +55,20 @@ class RefreshRules(Protocol):
     def refresh(self, record: ResourceState, index: object, now: float) -> Refreshed: ...
 
     def adopt(self, want: Desired, index: object, ctx: AdoptContext) -> tuple[ResourceState, Drift] | None: ...
+
+    def adopt_replacement(
+        self, want: Desired, index: object, ctx: AdoptContext, op_id: str
+    ) -> tuple[ResourceState, Drift] | None:
+        """The object a journaled replacement (`op_id`) created before its run ended, if Azure has it."""
+        ...
+
+    def describe(self, record: ResourceState) -> str:
+        """The record's remote object for people ("job ftjob-…"); a superseded object's identity."""
+        ...
+
+    def untracked(self, index: object, ctx: AdoptContext) -> list[Drift]:
+        """Live objects carrying this project's tags that state does not track (money spent unseen)."""
+        ...
 
 
 @dataclass
@@ -104,7 +119,8 @@ def refresh(
 ) -> RefreshResult:
     """The refreshed state and the drift. `desired` (in dependency order) says what may be adopted."""
     now = time.time() if now is None else now
-    snapshot = read_snapshot(provider, rules, list(prior.resources.values()), list(desired.values()))
+    records = [*prior.resources.values(), *(s.record for s in prior.superseded)]  # old objects' accounts too
+    snapshot = read_snapshot(provider, rules, records, list(desired.values()))
     return reconcile(prior, snapshot, desired, project, rules, now=now, adopt_any_digest=adopt_any_digest)
 
 
@@ -121,6 +137,14 @@ def reconcile(
     """Refresh from what was already read: pure, so it is unit-tested with a hand-made snapshot."""
     state = State.model_validate(prior.model_dump())
     drift: list[Drift] = []
+    # Old objects kept after a replacement: forget those gone from Azure, keep the rest's records current.
+    kept = []
+    for old in state.superseded:
+        outcome = rules[Kind(old.record.kind)].refresh(old.record, snapshot.get(Kind(old.record.kind)), now)
+        if outcome.record is not None:
+            old.record = outcome.record
+            kept.append(old)
+    state.superseded = kept
     for address in list(state.resources):
         res = state.resources[address]
         kind = Kind(res.kind)
@@ -132,8 +156,22 @@ def reconcile(
         else:
             state.resources[address] = outcome.record
 
-    # Adopt remote objects that carry our tags but are missing from state (a crash between create and record).
+    # A replacement journaled and created before its run ended (its id never recorded): Azure has the new object,
+    # paid for, so it becomes the record and the old one is superseded (deleted by a later cleanup stage).
     ctx = AdoptContext(project, frozenset(state.forgotten), adopt_any_digest)
+    for intent in state.pending:
+        want = desired.get(intent.address)
+        old_record = state.get(intent.address)
+        if intent.operation != "replace" or want is None or old_record is None:
+            continue
+        found = rules[want.kind].adopt_replacement(want, snapshot.get(want.kind), ctx, intent.op_id)
+        if found is not None:
+            record, why = found
+            state.supersede(old_record, rules[want.kind].describe(old_record))
+            state.put(record)
+            drift.append(why)
+
+    # Adopt remote objects that carry our tags but are missing from state (a crash between create and record).
     for address, want in desired.items():
         if address in state.resources:
             continue
@@ -142,6 +180,17 @@ def reconcile(
             record, why = found
             state.put(record)
             drift.append(why)
+
+    # A superseded object that is also a live record (a run ended between the two writes) is not old: keep it.
+    live = state.live_ids()
+    state.superseded = [s for s in state.superseded if s.record.remote_id not in live]
+
+    # What carries our tags, is still running and state does not track: reported, never adopted silently.
+    tracked = {r.remote_id for r in state.resources.values() if r.remote_id}
+    tracked |= {s.record.remote_id for s in state.superseded if s.record.remote_id}
+    seen = AdoptContext(project, frozenset(state.forgotten), adopt_any_digest, frozenset(tracked))
+    for kind, r in rules.items():
+        drift.extend(r.untracked(snapshot.get(kind), seen))
 
     # Every journaled intent is settled now: its object was adopted above by its tags (the op id travels with
     # it), or it failed (the plan replaces it), or the create never reached Azure.

@@ -136,3 +136,43 @@ def test_unknown_format_is_a_usage_error(cli: RunCli, make_project: MakeProject)
     result = cli("-C", make_project(), "lint", "--format", "xml")
     assert result.code == 1  # not 2: that means "changes" under plan --detailed-exitcode
     assert "invalid choice" in result.err
+
+
+def test_lint_checks_the_budget_as_plan_does(cli: RunCli, make_project: MakeProject) -> None:
+    """The README says lint checks the budget: a project `plan` would refuse with FP501 does not lint clean.
+    Lint reads no state, so it prices every job as if it were created, and says so."""
+    over = make_project(settings="project: cli\npolicy:\n  max_training_cost_usd: 0.000001\n")
+    result = cli("-C", over, "lint", "--format", "json")
+    assert result.code == 1, result.out
+    (finding,) = [d for d in json.loads(result.out)["diagnostics"] if d["code"] == "FP501"]
+    assert finding["severity"] == "error"
+    assert "as if every job were created" in finding["detail"]
+    assert finding["range"]["filename"].endswith("fineplan.yaml") and finding["range"]["start"]["line"] == 3
+    assert "Success" not in cli("-C", over, "lint").out
+
+    within = make_project(settings="project: cli\npolicy:\n  max_training_cost_usd: 100\n", name="within")
+    assert "FP501" not in _codes(cli("-C", within, "lint", "--format", "json").out)
+
+
+def test_lint_refuses_an_unpriced_job_under_a_budget_unless_priced(cli: RunCli, make_project: MakeProject) -> None:
+    specs = (
+        SPECS.replace("gpt-4.1-nano-2025-04-14", "Ministral-3B")
+        .replace("  suffix: sums\n", "  suffix: sums\n  training_type: global\n")
+        .replace("type: developer", "type: global_standard")
+    )
+    unpriced = make_project(specs, settings="project: cli\npolicy: {max_training_cost_usd: 50}\n")
+    result = cli("-C", unpriced, "lint", "--format", "json")
+    assert result.code == 1, result.out
+    (finding,) = [d for d in json.loads(result.out)["diagnostics"] if d["code"] == "FP502"]
+    assert finding["severity"] == "error" and "job.sft" in finding["summary"]
+
+    priced = make_project(
+        specs,
+        settings="project: cli\npolicy: {max_training_cost_usd: 50}\nprices:\n"
+        "  training_per_1m_tokens: {Ministral-3B: 2.0}\n",
+        name="priced",
+    )
+    assert "FP502" not in _codes(cli("-C", priced, "lint", "--format", "json").out)
+    no_budget = make_project(specs, name="free")
+    warned = [d for d in json.loads(cli("-C", no_budget, "lint", "--format", "json").out)["diagnostics"]]
+    assert [d["severity"] for d in warned if d["code"] == "FP502"] == ["warning"]

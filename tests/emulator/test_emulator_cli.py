@@ -31,6 +31,7 @@ def serve(*args: str, key: str | None = None) -> subprocess.Popen[str]:
 def test_serve_a_projects_local_data(tmp_path: Path, samples: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
+    (project / "fineplan.yaml").write_text("project: served\n", encoding="utf-8")
     proc = serve("-C", str(project), "emulator", "serve", "--port", "0", "--speed", "1e7", "--quiet", key="k3y")
     try:
         first = proc.stdout.readline().strip() if proc.stdout else ""
@@ -47,6 +48,21 @@ def test_serve_a_projects_local_data(tmp_path: Path, samples: Path) -> None:
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert (project_data_dir(project) / "emulator.sqlite3").is_file()
+
+
+def test_serve_outside_a_project_creates_nothing_where_it_was_started(tmp_path: Path) -> None:
+    somewhere = tmp_path / "somewhere"
+    somewhere.mkdir()
+    proc = serve("-C", str(somewhere), "emulator", "serve", "--port", "0", "--quiet")
+    try:
+        first = proc.stdout.readline().strip() if proc.stdout else ""
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert LISTENING.match(first), first
+    assert proc.returncode == 0, err
+    assert "no fineplan.yaml" in err and "--data-dir" in err
+    assert list(somewhere.iterdir()) == [], "the emulator left files where it was started"
 
 
 def test_serve_with_tls_prints_the_ca_file(tmp_path: Path) -> None:

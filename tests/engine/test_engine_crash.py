@@ -223,3 +223,97 @@ def test_two_concurrent_applies_one_fails_fast_naming_the_holder(
     assert sorted(state.resources) == sorted(ALL) and not state.pending
     assert emu.job_counts() == {job: 1 for job in JOBS}
     assert cli(project, "plan", "--detailed-exitcode").code == 0
+
+
+def test_replace_killed_before_the_stacked_job_retrains_leaves_a_plan_that_retrains_it(
+    project: Path, emu: Emu, cli: RunCli, spawn: Spawn
+) -> None:
+    """`apply -replace job.support-sft` SIGKILLed once the new SFT job has trained, just before the DPO job
+    stacked on it is created: the next plan must still see that the DPO job (and the deployment serving it) was
+    trained on the replaced SFT model, and the next apply retrains it exactly once and swaps the deployment."""
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    before = load_state(project)
+    old_sft, old_dpo = (before.resources[j] for j in JOBS)
+
+    killer = Killer()
+    creates = {"n": 0}
+
+    def kill_at_the_stacked_create(op: str, req: Request) -> None:
+        creates["n"] += 1
+        if creates["n"] == 2:  # the first create is the new SFT job; the second would be the DPO on top
+            killer.before(op, req)
+
+    emu.hooks.before("create_job", kill_at_the_stacked_create)
+    emu.fast_training()
+    killer.proc = spawn(project, "apply", "-replace", "job.support-sft", "--auto-approve")
+    killer.ready.set()
+    assert killer.proc.wait(60) == -signal.SIGKILL, killer.proc.output()
+    assert killer.fired.is_set()
+    emu.hooks.clear()
+    emu.fast_training()
+
+    killed = load_state(project)
+    new_sft = killed.resources["job.support-sft"]
+    assert new_sft.remote_id != old_sft.remote_id and new_sft.status == "succeeded"
+    assert killed.resources["job.support-dpo"].remote_id == old_dpo.remote_id
+
+    plan = cli(project, "plan", "--detailed-exitcode", "--format", "json")
+    assert plan.code == 2, plan.text
+    changes = {c["address"]: c for c in json.loads(plan.out)["resource_changes"]}
+    assert changes["job.support-sft"]["action"] == "no-op"
+    dpo = changes["job.support-dpo"]
+    assert dpo["action"] == "create-then-delete"
+    assert [r["code"] for r in dpo["reasons"]] == ["dependency_replaced"]
+    assert "trained on a replaced parent" in dpo["reasons"][0]["message"]
+    assert changes[DEPLOYMENT]["action"] == "update"
+
+    again = cli(project, "apply", "--auto-approve")
+    assert again.code == 0, again.text
+    state = load_state(project)
+    dpo_after = state.resources["job.support-dpo"]
+    assert dpo_after.remote_id != old_dpo.remote_id
+    assert dpo_after.attributes["trained_on"] == new_sft.attributes["fine_tuned_model"]
+    assert emu.job_counts()["job.support-dpo"] == 1, "the stacked job was retrained more than once"
+    assert emu.deployment("support-dev").properties.model.name == dpo_after.attributes["fine_tuned_model"]
+    assert cli(project, "plan", "--detailed-exitcode").code == 0
+
+
+def test_replace_killed_after_the_new_job_was_created_adopts_it_as_the_replacement(
+    project: Path, emu: Emu, cli: RunCli, spawn: Spawn
+) -> None:
+    """`apply -replace job.support-sft` SIGKILLed the moment Azure created the new SFT job, before its id was
+    recorded: the next plan adopts that job as the replacement (it was paid for) instead of leaving it training
+    unseen next to the old one, retrains what is stacked on it, and the old SFT job is cleaned up afterwards."""
+    emu.fast_training()
+    assert cli(project, "apply", "--auto-approve").code == 0
+    old_sft = load_state(project).resources["job.support-sft"]
+
+    killer = Killer()
+    emu.hooks.after("create_job", killer.after(1))
+    killer.proc = spawn(project, "apply", "-replace", "job.support-sft", "--auto-approve")
+    killer.ready.set()
+    assert killer.proc.wait(60) == -signal.SIGKILL, killer.proc.output()
+    emu.hooks.clear()
+    emu.fast_training()
+    killed = load_state(project)
+    assert killed.resources["job.support-sft"].remote_id == old_sft.remote_id
+    assert [i.operation for i in killed.pending] == ["replace"]
+    new_sft = next(j for j in emu.jobs() if j.metadata.get("fineplan_op") == killed.pending[0].op_id)
+
+    plan = cli(project, "plan", "--detailed-exitcode", "--format", "json")
+    assert plan.code == 2, plan.text
+    doc = json.loads(plan.out)
+    changes = {c["address"]: c for c in doc["resource_changes"]}
+    assert changes["job.support-sft"]["remote_id"] == new_sft.id
+    assert changes["job.support-sft"]["action"] in ("no-op", "wait")
+    assert changes["job.support-dpo"]["action"] == "create-then-delete"
+    assert any(d["address"] == "job.support-sft" and d["change"] == "adopted" for d in doc["drift"])
+
+    again = cli(project, "apply", "--auto-approve")
+    assert again.code == 0, again.text
+    state = load_state(project)
+    assert state.resources["job.support-sft"].remote_id == new_sft.id
+    assert emu.job_counts() == {job: 1 for job in JOBS}, "the old SFT job is cleaned up, nothing trained twice"
+    assert old_sft.remote_id not in {j.id for j in emu.jobs()}
+    assert cli(project, "plan", "--detailed-exitcode").code == 0

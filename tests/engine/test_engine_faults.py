@@ -55,7 +55,11 @@ def test_deployments_of_one_account_are_serialised_and_retried_on_conflict(
     project: Path, start_emulator: StartEmulator, cli: RunCli
 ) -> None:
     """Two deployments of one model become ready at the same moment, and someone else starts an operation in the
-    account just then: ARM answers 409 to a second operation in flight, so the apply must serialise and retry."""
+    account just then: ARM answers 409 to a second operation in flight, so the apply must serialise and retry.
+
+    The emulator's clock stands still from the outside PUT until fineplan's PUT has been answered: otherwise, on
+    a loaded machine, the outside operation (60 simulated seconds, 0.15 s of real time) could finish before
+    fineplan's PUT is handled, and no conflict would happen (a flake once seen in a full run)."""
     with (project / "specs" / "deployments.yaml").open("a", encoding="utf-8") as fh:
         fh.write("---\nkind: Deployment\nname: support-dev-2\nspec:\n  model: {job: support-dpo}\n")
         fh.write("  type: developer  # fineplan: ignore[FP312]\n  capacity: 10\n")
@@ -64,14 +68,26 @@ def test_deployments_of_one_account_are_serialised_and_retried_on_conflict(
     outside = emu.arm_deployment_body("gpt-4.1-nano-2025-04-14", "Standard", 1)
     started = threading.Event()
 
+    answered = threading.Event()
+
     def someone_else_first(op: str, req: Request) -> None:
         if not started.is_set():  # a portal user's deployment, in flight when fineplan's first PUT arrives
             started.set()  # first: the portal's own PUT comes through this hook too
+            emu.clock.freeze()  # the outside operation stays in flight until fineplan's PUT has met it
             emu.arm.deployments.begin_create_or_update(RESOURCE_GROUP, ACCOUNT, "outside", outside)
 
     statuses: Counter[int] = Counter()
+    counting = threading.Lock()
+
+    def count(op: str, req: Request, resp: Response) -> None:
+        with counting:
+            statuses[resp.status] += 1
+        if "/deployments/outside" not in req.path and not answered.is_set():
+            answered.set()
+            emu.clock.thaw()  # fineplan's first PUT has its answer: the outside operation may now finish
+
     emu.hooks.before("put_deployment", someone_else_first)
-    emu.hooks.after("put_deployment", lambda op, req, resp: statuses.update([resp.status]))
+    emu.hooks.after("put_deployment", count)
     applied = cli(project, "apply", "--auto-approve")
     assert applied.code == 0, applied.text
     assert sorted(d.name for d in emu.deployments()) == ["outside", "support-dev", "support-dev-2"]

@@ -204,11 +204,14 @@ def plan_for(
     differ: Differ | None = None,
     prices: PriceTable | None = None,
     budget: Budget | None = None,
+    superseded: Iterable[tuple[ResourceState, str]] = (),
     **opts: Any,
 ) -> Plan:
     s = State(target="local")
     for r in state:
         s.put(r)
+    for old, what in superseded:
+        s.supersede(old, what)
     return build_plan(
         BuildInput(
             project="p",

@@ -371,3 +371,43 @@ def test_plan_json_round_trip(with_prices: bool) -> None:
     desired, state = _synced()
     plan = plan_for([*desired, job("other", d)], state[:2], prices=load_price_table() if with_prices else None)
     assert Plan.from_json(plan.to_json()) == plan
+
+
+# ---------------------------------------------------------------------------------------------- superseded objects
+
+
+def test_an_old_job_goes_at_cleanup_unless_a_deployment_this_plan_leaves_on_it_still_serves_it() -> None:
+    """A superseded job whose model a deployment serves is kept while the deployment stays on it (a capacity
+    change does not move it); a deployment swapping to the new model frees it for this plan's cleanup."""
+    d = dataset("train")
+    sft = job("sft", d)
+    old = recorded(sft).model_copy(update={"remote_id": "ftjob-old"})
+    old.attributes["fine_tuned_model"] = "old-model"
+    served_by_old = recorded(deployment("dev", sft, capacity=1), model="old-model")
+
+    grown = deployment("dev", sft, capacity=2)  # pinned to the old model by name, and given more capacity
+    pinned = replace(
+        grown,
+        attributes={**grown.attributes, "model": "old-model"},
+        inputs_from={},
+        depends_on=(),
+        parent=None,
+        model="old-model",
+    )
+    resized = plan_for([d, sft, pinned], [recorded(d), recorded(sft), served_by_old],
+                       superseded=[(old, "job ftjob-old")])  # fmt: skip
+    assert change(resized, "deployment.dev").action is Action.UPDATE
+    assert change(resized, "deployment.dev").after["model"] == "old-model"
+    assert [(s.what, s.kept_for) for s in resized.superseded] == [("job ftjob-old", "deployment.dev")]
+    assert not resized.cleanup_due and resized.stage(StageName.CLEANUP) is None
+
+    swapped = plan_for([d, sft, deployment("dev", sft)], [recorded(d), recorded(sft), served_by_old],
+                       superseded=[(old, "job ftjob-old")])  # fmt: skip
+    assert change(swapped, "deployment.dev").action is Action.UPDATE  # the model swaps to sft's current one
+    assert [(s.what, s.kept_for) for s in swapped.superseded] == [("job ftjob-old", None)]
+    cleanup = swapped.stage(StageName.CLEANUP)
+    assert cleanup is not None and cleanup.addresses == ("job.sft",)
+
+    alone = plan_for([d, sft], [recorded(d), recorded(sft)], superseded=[(old, "job ftjob-old")])
+    assert alone.has_changes and [s.address for s in alone.cleanup_due] == ["job.sft"]
+    assert all(c.action is Action.NOOP for c in alone.resource_changes)

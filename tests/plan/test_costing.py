@@ -94,3 +94,41 @@ def test_without_a_price_table_nothing_is_priced() -> None:
     changes = plan_for([d, job("sft", d)], []).resource_changes
     priced, doc, findings = price_changes(changes, {}, REGISTRY, None, Budget(0.0))
     assert priced == changes and doc == {} and findings == []
+
+
+def test_with_a_budget_an_unpriced_job_is_an_error_unless_the_project_prices_it() -> None:
+    d = dataset("train", tokens=1_000_000, examples=100)
+    odd = replace(job("odd", d), base_model="Ministral-3B")
+    at = Location("fineplan.yaml", 7, 27)
+    refused = plan_for([d, odd], [], prices=TABLE, budget=Budget(100.0, at))
+    (finding,) = [x for x in refused.diagnostics if x.code == "FP502"]
+    assert finding.severity is Severity.ERROR and finding in refused.errors
+    assert "job.odd" in finding.summary and "prices.training_per_1m_tokens" in finding.detail
+    table = load_price_table(Prices(training_per_1m_tokens={"Ministral-3B": 2.0}))
+    priced = plan_for([d, odd], [], prices=table, budget=Budget(100.0, at))
+    assert not [x for x in priced.diagnostics if x.code == "FP502"] and priced.errors == ()
+    assert priced.cost["training_usd"] > 0
+
+
+def test_an_in_place_capacity_change_shows_the_hosting_delta_not_the_full_price() -> None:
+    d = dataset("train")
+    sft = job("sft", d)
+    tpm = deployment("tpm", sft, dtype="global_standard", capacity=20)
+    ptu = deployment("ptu", sft, dtype="provisioned", capacity=25)
+    state = [
+        recorded(d),
+        recorded(sft),
+        recorded(deployment("tpm", sft, dtype="global_standard", capacity=10), model=model_of(sft)),
+        recorded(deployment("ptu", sft, dtype="provisioned", capacity=15), model=model_of(sft)),
+    ]
+    plan = plan_for([d, sft, tpm, ptu], state, prices=TABLE)
+    grown, more_ptu = change(plan, "deployment.tpm"), change(plan, "deployment.ptu")
+    assert grown.action is Action.UPDATE and more_ptu.action is Action.UPDATE
+    # Fine-tuned Global Standard pays $1.70/h whatever the capacity: the change adds nothing.
+    assert grown.cost["delta"] is True and grown.cost["usd_per_hour"] == 0 and grown.cost["usd"] == 0
+    assert "1.70" in grown.cost["basis"]
+    # Provisioned: 10 more PTUs at $2.00/PTU-hour.
+    assert more_ptu.cost["usd_per_hour"] == pytest.approx(20.0)
+    assert more_ptu.cost["usd"] == pytest.approx(20.0 * 730)
+    assert "15 → 25 PTU" in more_ptu.cost["basis"]
+    assert plan.cost["hosting"]["delta_per_hour"] == pytest.approx(20.0)

@@ -43,6 +43,7 @@ def dataset_attrs(name: str, digest: str, examples: int, tokens: int, file_id: s
         "digest": digest,
         "filename": f"{name}-{digest[7:15]}.jsonl",
         "stats": {"examples": examples, "tokens": tokens, "tokens_p95": 512, "tokens_max": 1_804},
+        "rows": {"train": examples},
     }
     if file_id:
         attrs["file_id"] = file_id

@@ -48,11 +48,12 @@ def test_over_budget_message_and_location() -> None:
     assert "refuses this plan before creating anything" in d.detail
 
 
-def test_unpriced_jobs_warn_and_make_the_total_a_floor() -> None:
+def test_unpriced_jobs_make_the_total_a_floor_and_are_errors_under_a_budget() -> None:
+    """An unknown cost is not zero: with a budget set, a job nobody can price is refused; without one, warned."""
     diags = budget_diagnostics(_summary(30.0, unpriced=2), 25, None, unpriced_jobs=["job.a", "job.b"])
-    assert [(d.code, d.severity) for d in diags] == [("FP501", Severity.ERROR), ("FP502", Severity.WARNING)]
+    assert [(d.code, d.severity) for d in diags] == [("FP501", Severity.ERROR), ("FP502", Severity.ERROR)]
     assert "at least $30.00" in diags[0].summary
     assert diags[1].summary == "2 jobs have no training price: job.a, job.b"
-    assert "checked against the priced jobs only" in diags[1].detail
+    assert "refuses a job it cannot price" in diags[1].detail
     (alone,) = budget_diagnostics(_summary(0.0, unpriced=1), None, None)
-    assert alone.code == "FP502" and "budget" not in alone.detail
+    assert alone.code == "FP502" and alone.severity is Severity.WARNING and "budget" not in alone.detail

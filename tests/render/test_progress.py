@@ -123,3 +123,21 @@ def test_rich_uses_colour_when_allowed() -> None:
 def test_human_units() -> None:
     assert [elapsed(s) for s in (0, 59, 60, 192, 3600, 3900)] == ["0s", "59s", "1m00s", "3m12s", "1h00m", "1h05m"]
     assert [size(n) for n in (0, 999, 1000, 3_400_000, 7_500_000_000)] == ["0 B", "999 B", "1.0 kB", "3.4 MB", "7.5 GB"]
+
+
+def test_a_finished_line_names_the_remote_id_once() -> None:
+    out = io.StringIO()
+    sink = ApplyProgress(out)
+    sink(ResourceStarted("dataset.chat", action="create", at=T))
+    sink(ResourceFinished("dataset.chat", action="create", remote_id="file-1", detail="file-1, file-2", at=T))
+    sink(ResourceStarted("job.sft", action="create-then-delete", at=T))
+    sink(ResourceFinished("job.sft", action="create-then-delete", remote_id="ftjob-1", detail="ftjob-1 → m", at=T))
+    sink(ResourceStarted("deployment.dev", action="create", at=T))
+    sink(ResourceFinished("deployment.dev", action="create", remote_id="/arm/dev", detail="local/dev (m)", at=T))
+    sink.close()
+    lines = [line.split(" ", 1)[1] for line in out.getvalue().splitlines() if " in " in line]
+    assert lines == [
+        "dataset.chat: created in 0s: file-1, file-2",
+        "job.sft: replaced in 0s: ftjob-1 → m",
+        "deployment.dev: created in 0s (/arm/dev): local/dev (m)",
+    ]

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 from fineplan.catalog import is_fine_tuned_name, load_catalog
-from fineplan.diagnostics import Diagnostic, Severity
+from fineplan.diagnostics import Diagnostic, Location, Severity
 from fineplan.lint.model_resolution import deployment_model, job_model_info
-from fineplan.lint.rule import ProjectRule
+from fineplan.lint.rule import ProjectRule, Rule
 from fineplan.spec.models import Dataset, Deployment, FineTuningJob, JobRef
 from fineplan.spec.project import Project, ResourceEntry, dataset_name
 from fineplan.spec.pydantic_errors import did_you_mean
@@ -350,15 +350,21 @@ class DeveloperExpires(ProjectRule):
                 )
 
 
+def _capacity_at(e: ResourceEntry) -> Location | None:
+    return e.location("spec", "capacity") if "capacity" in e.doc.data.get("spec", {}) else e.location("spec")
+
+
 class CapacityInvalid(ProjectRule):
     """Provisioned capacity is below the minimum or not a multiple of the step.
 
     What it does
-        Provisioned deployment types take PTUs in steps (catalog: minimum 15, step 5).
+        Provisioned deployment types take PTUs from a minimum in steps, per type and model (Azure's PTU table:
+        global and data zone provisioned 15 in steps of 5; regional provisioned 25 in steps of 25 for the
+        mini and nano models, 50 in steps of 50 for gpt-4o and gpt-4.1).
     Why
         Azure rejects other values.
     Example
-        `type: provisioned`, `capacity: 12`.
+        `type: provisioned`, `capacity: 30` for gpt-4.1-mini (25, 50, 75, ... are valid).
     """
 
     code = "FP313"
@@ -368,13 +374,100 @@ class CapacityInvalid(ProjectRule):
     def check(self, project: Project) -> Iterator[Diagnostic]:
         catalog = load_catalog()
         for e, dep in _deployments(project):
-            dt = catalog.deployment_types[dep.spec.type]
+            info, _ = deployment_model(project, catalog, dep)
+            rule = catalog.capacity_rule(dep.spec.type, info)
             c = dep.spec.capacity
-            if c < dt.min_capacity or (c - dt.min_capacity) % dt.step:
+            if c < rule.minimum or (c - rule.minimum) % rule.step:
+                model = f" for {info.name}" if info and dep.spec.type in info.capacity else ""
                 yield self.diag(
-                    f"{dep.spec.type} capacity must be at least {dt.min_capacity} {dt.unit} in steps of {dt.step}",
-                    e.location("spec", "capacity") if "capacity" in e.doc.data.get("spec", {}) else e.location("spec"),
+                    f"{dep.spec.type} capacity{model} must be at least {rule.minimum} {rule.unit} "
+                    f"in steps of {rule.step}",
+                    _capacity_at(e),
                 )
+
+
+class CapacityTooLarge(ProjectRule):
+    """The capacity is more than one deployment of its type can have.
+
+    What it does
+        Bounds `capacity` by its deployment type: provisioned types at 100,000 PTUs per deployment (Azure's
+        documented limit); TPM types (units of 1,000 tokens per minute) at 150,000, the largest quota Azure
+        documents for any model and tier (approximate: your subscription's quota is the real limit).
+    Why
+        Azure refuses the deployment, and only at apply, after the jobs it serves have trained (and cost).
+    Example
+        `capacity: 99999999999999999999999`, or `type: global_provisioned`, `capacity: 150000`.
+    """
+
+    code = "FP330"
+    name = "capacity-too-large"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, dep in _deployments(project):
+            rule = catalog.capacity_rule(dep.spec.type)
+            if dep.spec.capacity > rule.maximum:
+                yield self.diag(
+                    f"{dep.spec.type} capacity {dep.spec.capacity:,} is more than one deployment can have "
+                    f"({rule.maximum:,} {rule.unit})",
+                    _capacity_at(e),
+                    "Azure refuses the deployment at apply, after the jobs it serves have trained.",
+                )
+
+
+class CapacityOverDefaultQuota(ProjectRule):
+    """The capacity is more than the model's default quota for its deployment type.
+
+    What it does
+        Compares `capacity` with the Default-tier quota Azure documents for the model and type (catalog,
+        approximate: e.g. 5,000 = 5 M TPM of Global Standard for gpt-4.1-mini, 1,000 for gpt-4.1). A warning:
+        subscriptions can have more.
+    Why
+        A deployment over the subscription's quota fails with InsufficientQuota; check the quota (or request
+        more) before apply trains the jobs the deployment serves.
+    Example
+        `model: {job: sft}` on gpt-4.1, `type: global_standard`, `capacity: 2000`.
+    """
+
+    code = "FP331"
+    name = "capacity-over-default-quota"
+    group = "compatibility"
+    severity = Severity.WARNING
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        catalog = load_catalog()
+        for e, dep in _deployments(project):
+            info, _ = deployment_model(project, catalog, dep)
+            rule = catalog.capacity_rule(dep.spec.type, info)
+            quota = rule.default_quota
+            if info is not None and quota is not None and quota < dep.spec.capacity <= rule.maximum:
+                yield self.diag(
+                    f"{dep.spec.type} capacity {dep.spec.capacity:,} {rule.unit} is over the default quota of "
+                    f"{quota:,} for {info.name} (Azure's Default tier; approximate)",
+                    _capacity_at(e),
+                    "The deployment fails with InsufficientQuota unless the subscription's quota was raised.",
+                )
+
+
+class AccountRefusesDeployment(Rule):
+    """The account would refuse the deployment request (SKU, capacity range or quota).
+
+    What it does
+        At plan time, before anything is spent, asks the account what it can deploy (ARM `accounts/{a}/models`:
+        each model's SKUs and their capacity ranges, the maximum following the account's quota) and adds up the
+        capacity of the account's deployments per SKU (those the plan keeps and those it creates or changes).
+        Raised by `fineplan plan` (it needs Azure); a warning when the account's models cannot be read.
+    Why
+        A deployment Azure refuses fails at apply after the jobs it serves have trained and been paid for;
+        apply refuses such a plan before uploading or training anything.
+    Example
+        `type: global_standard`, `capacity: 1500` in an account whose GlobalStandard quota is 1,000.
+    """
+
+    code = "FP332"
+    name = "account-refuses-deployment"
+    group = "compatibility"
 
 
 _FORMAT_FOR = {"supervised": "chat", "dpo": "preference", "reinforcement": "reinforcement"}

@@ -28,10 +28,11 @@ def with_backoff(
     describe: str,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    on_retry: Callable[[BaseException], None] | None = None,
 ) -> T:
     """Run `operation` until it succeeds, raising the last error once it is not retryable or `deadline` seconds
     have passed. Delays grow 2x from `first_delay` up to `max_delay`, each shortened by up to 25 % at random so
-    that parallel callers do not retry in lockstep."""
+    that parallel callers do not retry in lockstep. `on_retry` hears of each error about to be retried."""
     started = clock()
     delay = first_delay
     attempt = 1
@@ -45,6 +46,8 @@ def with_backoff(
             if clock() - started + wait > deadline:
                 raise
             log.info("%s: attempt %d failed (%s); retrying in %.2f s", describe, attempt, _short(exc), wait)
+            if on_retry is not None:
+                on_retry(exc)
             sleep(wait)
             delay = min(delay * 2, max_delay)
             attempt += 1

@@ -24,14 +24,16 @@ from fineplan.providers.azure.connection import DEFAULT_MANAGEMENT_ENDPOINT, MAN
 from fineplan.providers.azure.credentials import bearer_policy_over_http
 from fineplan.providers.azure.mapping import (
     account_resource_id,
+    deployable_from_sdk,
     deployment_from_sdk,
     is_fine_tuned_model,
     model_format,
     sku_for,
     version_upgrade_wire,
 )
+from fineplan.providers.azure.retries import RetryLog, counting_retry_policy, exception_reason
 from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
-from fineplan.providers.base import DeploymentRequest, RemoteDeployment
+from fineplan.providers.base import DeployableModel, DeploymentRequest, RemoteDeployment
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -49,22 +51,27 @@ def management_scope(connection: Connection) -> str:
 
 
 def build_client(
-    connection: Connection, tuning: Tuning, credential: TokenCredential
+    connection: Connection, tuning: Tuning, credential: TokenCredential, retries: RetryLog | None = None
 ) -> CognitiveServicesManagementClient:
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     scope = management_scope(connection)
-    kwargs: dict[str, Any] = {
-        "base_url": connection.management_endpoint,
-        "credential_scopes": [scope],
-        "polling_interval": tuning.lro_polling_interval,
+    retry = {
         "retry_total": tuning.arm_retry_total,
         "retry_status": tuning.arm_retry_total,
         "retry_connect": tuning.arm_retry_total,
         "retry_backoff_factor": tuning.arm_retry_backoff,
+    }
+    kwargs: dict[str, Any] = {
+        "base_url": connection.management_endpoint,
+        "credential_scopes": [scope],
+        "polling_interval": tuning.lro_polling_interval,
+        **retry,
         "connection_timeout": min(tuning.request_timeout, 30.0),
         "read_timeout": tuning.request_timeout,
     }
+    if retries is not None:
+        kwargs["retry_policy"] = counting_retry_policy(retries, **retry)
     if connection.management_over_http:
         # The SDK's bearer policy refuses non-TLS URLs (see AZURE-FACTS); the emulator is served over http.
         kwargs["authentication_policy"] = bearer_policy_over_http(credential, scope)
@@ -72,10 +79,17 @@ def build_client(
 
 
 class ControlPlane:
-    def __init__(self, client: CognitiveServicesManagementClient, connection: Connection, tuning: Tuning) -> None:
+    def __init__(
+        self,
+        client: CognitiveServicesManagementClient,
+        connection: Connection,
+        tuning: Tuning,
+        retries: RetryLog | None = None,
+    ) -> None:
         self._client = client
         self._connection = connection
         self._tuning = tuning
+        self._retries = retries
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._endpoints: dict[str, str] = {}
@@ -100,6 +114,13 @@ class ControlPlane:
             if is_not_found(exc):
                 return None
             raise to_provider_error(exc, f"reading deployment {name} of account {account}") from exc
+
+    def deployable_models(self, account: str) -> list[DeployableModel]:
+        rg = self._connection.resource_group_for(account)
+        try:
+            return [deployable_from_sdk(m) for m in self._client.accounts.list_models(rg, account)]
+        except Exception as exc:
+            raise to_provider_error(exc, f"listing the models of account {account}") from exc
 
     def account_endpoint(self, account: str) -> str:
         """The data-plane endpoint of an account, read once from ARM (`properties.endpoint`)."""
@@ -198,6 +219,10 @@ class ControlPlane:
             raise ProviderError(f"deployment {name} of account {account} vanished", code="NotFound", status=404)
         return found
 
+    def _retried(self, exc: BaseException) -> None:
+        if self._retries is not None:
+            self._retries.record(exception_reason(exc))
+
     def _lock_for(self, account: str) -> threading.Lock:
         key = (self._connection.resource_group_for(account), account)
         with self._locks_guard:
@@ -213,6 +238,7 @@ class ControlPlane:
                     max_delay=self._tuning.conflict_backoff_max,
                     deadline=self._tuning.write_deadline,
                     describe=describe,
+                    on_retry=self._retried,
                 )
             except Exception as exc:
                 raise to_provider_error(exc, describe) from exc

@@ -27,6 +27,7 @@ from fineplan.providers.azure.mapping import (
     metrics_from_checkpoints,
     training_type_wire,
 )
+from fineplan.providers.azure.retries import RetryLog, counting_openai_client, exception_reason
 from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
 from fineplan.providers.base import JobEvent, JobMetrics, JobRequest, ProgressFn, RemoteFile, RemoteJob
 
@@ -45,6 +46,7 @@ def build_client(
     *,
     api_key: str | None = None,
     token_provider: Callable[[], str] | None = None,
+    retries: RetryLog | None = None,
 ) -> AzureOpenAI:
     """Exactly one of `api_key` / `token_provider`. Always passing one also keeps the SDK from falling back to
     AZURE_OPENAI_API_KEY / AZURE_OPENAI_AD_TOKEN from the environment."""
@@ -52,14 +54,16 @@ def build_client(
         raise ValueError("give exactly one of api_key and token_provider")
     from openai import AzureOpenAI
 
-    return AzureOpenAI(
-        azure_endpoint=connection.endpoint,
-        api_version=connection.api_version,
-        api_key=api_key,
-        azure_ad_token_provider=token_provider,
-        max_retries=tuning.max_retries,
-        timeout=tuning.request_timeout,
-    )
+    kwargs: dict[str, Any] = {
+        "azure_endpoint": connection.endpoint,
+        "api_version": connection.api_version,
+        "api_key": api_key,
+        "azure_ad_token_provider": token_provider,
+        "max_retries": tuning.max_retries,
+        "timeout": tuning.request_timeout,
+    }
+    client: AzureOpenAI = counting_openai_client(retries, **kwargs) if retries else AzureOpenAI(**kwargs)
+    return client
 
 
 def _dump(obj: Any) -> dict[str, Any]:
@@ -102,9 +106,14 @@ class _ProgressReader(io.BufferedReader):
 
 
 class DataPlane:
-    def __init__(self, client: AzureOpenAI, tuning: Tuning) -> None:
+    def __init__(self, client: AzureOpenAI, tuning: Tuning, retries: RetryLog | None = None) -> None:
         self._client = client
         self._tuning = tuning
+        self._retries = retries
+
+    def _retried(self, exc: BaseException) -> None:
+        if self._retries is not None:
+            self._retries.record(exception_reason(exc))
 
     def close(self) -> None:
         self._client.close()
@@ -222,6 +231,7 @@ class DataPlane:
                 max_delay=self._tuning.conflict_backoff_max,
                 deadline=self._tuning.write_deadline,
                 describe=f"creating a {request.method} job",
+                on_retry=self._retried,
             )
 
         return self._call(f"creating a {request.method} job on {request.model}", run_with_retries)
@@ -250,6 +260,7 @@ class DataPlane:
                 max_delay=self._tuning.conflict_backoff_max,
                 deadline=self._tuning.write_deadline,
                 describe=f"deleting job {job_id}",
+                on_retry=self._retried,
             )
 
         self._get_or_none(f"deleting job {job_id}", run_with_retries)

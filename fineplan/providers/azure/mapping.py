@@ -6,13 +6,23 @@ Inputs are plain JSON-like mappings (SDK objects are turned into dicts at the ed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from fineplan.catalog import is_fine_tuned_name, load_catalog
 from fineplan.errors import ProviderError
-from fineplan.providers.base import JobEvent, JobMetrics, JobRequest, RemoteDeployment, RemoteFile, RemoteJob
+from fineplan.providers.base import (
+    DeployableModel,
+    JobEvent,
+    JobMetrics,
+    JobRequest,
+    RemoteDeployment,
+    RemoteFile,
+    RemoteJob,
+    SkuCapacity,
+)
 
 VERSION_UPGRADE_WIRE = {
     "no_auto_upgrade": "NoAutoUpgrade",
@@ -183,6 +193,26 @@ def version_upgrade_wire(spec_value: str) -> str:
 
 def version_upgrade_from_wire(wire: str | None) -> str | None:
     return _VERSION_UPGRADE_SPEC.get(str(wire).lower()) if wire else None
+
+
+def deployable_from_sdk(obj: Any) -> DeployableModel:
+    """From an SDK `AccountModel`. A dated version joins its name as the catalog spells it
+    (gpt-4.1-mini + 2025-04-14 → gpt-4.1-mini-2025-04-14); a fine-tuned model keeps its own name."""
+    name = str(getattr(obj, "name", "") or "")
+    version = str(getattr(obj, "version", "") or "")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", version) and not name.endswith(version):
+        name = f"{name}-{version}"
+    skus: dict[str, SkuCapacity] = {}
+    for sku in getattr(obj, "skus", None) or ():
+        cap = getattr(sku, "capacity", None)
+        sku_name = str(getattr(sku, "name", "") or "")
+        skus[sku_name.lower()] = SkuCapacity(
+            sku_name,
+            minimum=_int_or_none(getattr(cap, "minimum", None)),
+            maximum=_int_or_none(getattr(cap, "maximum", None)),
+            step=_int_or_none(getattr(cap, "step", None)),
+        )
+    return DeployableModel(name, skus)
 
 
 def deployment_from_sdk(account: str, obj: Any) -> RemoteDeployment:

@@ -20,7 +20,9 @@ from fineplan.providers.azure.credentials import (
     require_safe_transport,
     token_provider,
 )
+from fineplan.providers.azure.retries import RetryLog
 from fineplan.providers.base import (
+    DeployableModel,
     DeploymentRequest,
     DiffResult,
     JobEvent,
@@ -61,6 +63,7 @@ class AzureProvider:
         self._guard = threading.Lock()
         self._data: DataPlane | None = None
         self._control: ControlPlane | None = None
+        self.retries = RetryLog()  # every retry of this provider's calls, per reason
 
     @classmethod
     def from_target(cls, target: AzureTarget, *, tuning: Tuning | None = None) -> AzureProvider:
@@ -96,11 +99,11 @@ class AzureProvider:
                 from fineplan.providers.azure.dataplane import DataPlane, build_client
 
                 if self._api_key is not None:
-                    client = build_client(self.connection, self.tuning, api_key=self._api_key)
+                    client = build_client(self.connection, self.tuning, api_key=self._api_key, retries=self.retries)
                 else:
                     provider = token_provider(self._credential_or_default(), DATA_PLANE_SCOPE)
-                    client = build_client(self.connection, self.tuning, token_provider=provider)
-                self._data = DataPlane(client, self.tuning)
+                    client = build_client(self.connection, self.tuning, token_provider=provider, retries=self.retries)
+                self._data = DataPlane(client, self.tuning, self.retries)
             return self._data
 
     @property
@@ -109,8 +112,8 @@ class AzureProvider:
             if self._control is None:
                 from fineplan.providers.azure.controlplane import ControlPlane, build_client
 
-                client = build_client(self.connection, self.tuning, self._credential_or_default())
-                self._control = ControlPlane(client, self.connection, self.tuning)
+                client = build_client(self.connection, self.tuning, self._credential_or_default(), self.retries)
+                self._control = ControlPlane(client, self.connection, self.tuning, self.retries)
             return self._control
 
     # ------------------------------------------------------------ files
@@ -172,10 +175,19 @@ class AzureProvider:
     def delete_deployment(self, account: str, name: str) -> None:
         self._controlplane.delete_deployment(account, name)
 
+    def deployable_models(self, account: str) -> list[DeployableModel]:
+        return self._controlplane.deployable_models(account)
+
     # ------------------------------------------------------------ diff (pure: no call to Azure)
 
     def diff(self, kind: Kind, prior: Mapping[str, Any], planned: Mapping[str, Any]) -> DiffResult:
         return azure_diff.diff(kind, prior, planned)
+
+    # ------------------------------------------------------------ retries
+
+    def retry_counts(self) -> dict[str, int]:
+        """How many calls were retried so far, per reason (most frequent first)."""
+        return self.retries.counts()
 
     # ------------------------------------------------------------ target
 
