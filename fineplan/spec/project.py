@@ -13,6 +13,7 @@ from fineplan.spec.models import (
     Dataset,
     DatasetRef,
     Deployment,
+    Evaluation,
     FineTuningJob,
     JobRef,
     ProjectSettings,
@@ -20,7 +21,7 @@ from fineplan.spec.models import (
 )
 from fineplan.spec.yaml_located import LocatedDocument, Path_
 
-AnyResource = Dataset | FineTuningJob | Deployment
+AnyResource = Dataset | FineTuningJob | Deployment | Evaluation
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class Project:
     def deployments(self) -> Iterator[ResourceEntry]:
         return self.of_kind(Kind.DEPLOYMENT)
 
+    def evaluations(self) -> Iterator[ResourceEntry]:
+        return self.of_kind(Kind.EVALUATION)
+
     def get(self, kind: str, name: str) -> ResourceEntry | None:
         return self.entries.get(address_of(kind, name))
 
@@ -108,3 +112,9 @@ def references(entry: ResourceEntry) -> Iterator[tuple[str, str, Path_]]:
         job = job_dependency(r.spec.model)
         if job:
             yield Kind.JOB, job, ("spec", "model")
+        if r.spec.gate is not None and r.spec.gate.evaluation is not None:
+            yield Kind.EVALUATION, r.spec.gate.evaluation.evaluation, ("spec", "gate", "evaluation", "evaluation")
+    elif isinstance(r, Evaluation):
+        yield Kind.DATASET, dataset_name(r.spec.data), ("spec", "data")
+        for key, subject in r.spec.subjects.items():
+            yield Kind.DEPLOYMENT, subject.deployment, ("spec", "subjects", key, "deployment")
