@@ -249,8 +249,9 @@ class EvaluationSpec(Strict):
 
     data: DatasetOrRef = Field(description="The test Dataset (format chat or reinforcement), or one part of it.")
     graders: tuple[dict[str, Any], ...] = Field(
-        (), description="Graders exactly as RFT takes them (string_check, text_similarity, score_model, "
-        "label_model, python, multi), each with a unique `name`."
+        (),
+        description="Graders exactly as RFT takes them (string_check, text_similarity, score_model, "
+        "label_model, python, multi), each with a unique `name`.",
     )
     graders_file: str | None = Field(None, description="A JSON file holding a grader or a list of graders.")
     subjects: dict[str, EvaluationSubject] = Field(

@@ -31,6 +31,8 @@ class ResourceEntry:
     # Loaded side files (grader_file / response_format_file) so rules and the engine see the same values.
     grader: dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
+    # An Evaluation's graders, inline or from graders_file.
+    graders: tuple[dict[str, Any], ...] | None = None
 
     @property
     def kind(self) -> str:
