@@ -281,20 +281,28 @@ class EvaluationOnTrainingData(ProjectRule):
     group = "compatibility"
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
-        used = list(job_data(project))
-        if not used:
+        # Indexed by dataset and by source file once, so each evaluation looks up only its own dataset.
+        by_dataset: dict[str, list[tuple[str, str, frozenset[str], Location]]] = {}
+        by_file: dict[str, list[tuple[str, str, str, Location]]] = {}
+        for job_entry, field, ref, parts in job_data(project):
+            name, where = dataset_name(ref), job_entry.location("spec", field)
+            by_dataset.setdefault(name, []).append((job_entry.name, field, parts, where))
+            path = _source(project, name)
+            if path is not None:
+                by_file.setdefault(path, []).append((name, job_entry.name, field, where))
+        if not by_dataset:
             return
         for e, ev in evaluations(project):
             test_name = dataset_name(ev.spec.data)
             test_parts = parts_used(project, ev.spec.data, None)
             test_path = _source(project, test_name)
-            hits: list[tuple[str, str, Location]] = []
-            for job_entry, field, ref, parts in used:
-                name = dataset_name(ref)
-                same_rows = name == test_name and bool(parts & test_parts)
-                same_file = name != test_name and test_path is not None and _source(project, name) == test_path
-                if same_rows or same_file:
-                    hits.append((job_entry.name, field, job_entry.location("spec", field)))
+            hits = [
+                (job, field, where) for job, field, parts, where in by_dataset.get(test_name, []) if parts & test_parts
+            ]
+            if test_path is not None:
+                hits += [
+                    (job, field, where) for name, job, field, where in by_file.get(test_path, []) if name != test_name
+                ]
             if hits:
                 named = ", ".join(f"job {job!r} {field}" for job, field, _ in hits)
                 yield Diagnostic(
