@@ -533,10 +533,11 @@ class TooManyFineTunedDeployments(ProjectRule):
 
 
 class GateWithoutJob(ProjectRule):
-    """A deployment gate on a model that is not a job's output.
+    """A deployment gate bounds job metrics on a model that is not a job's output.
 
     What it does
-        `gate` reads the final metrics of the job behind `model: {job: ...}`; a base model has none.
+        The metric bounds of `gate` (losses, token accuracies, reward) read the final metrics of the job behind
+        `model: {job: ...}`; a base model has none. A gate with only `evaluation` is fine on any model.
     Why
         The gate could never pass or fail meaningfully.
     Example
@@ -549,7 +550,12 @@ class GateWithoutJob(ProjectRule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for e, dep in _deployments(project):
-            if dep.spec.gate is not None and not isinstance(dep.spec.model, JobRef):
+            gate = dep.spec.gate
+            if (
+                gate is not None
+                and gate.model_dump(exclude={"evaluation"}, exclude_none=True)
+                and not isinstance(dep.spec.model, JobRef)
+            ):
                 yield self.diag("gate needs `model: {job: NAME}`", e.location("spec", "gate"))
 
 
