@@ -112,9 +112,10 @@ class TooFewExamples(DatasetRule):
     """The file has fewer than 10 examples.
 
     What it does
-        Counts non-blank lines and reports files with fewer than 10.
+        Counts non-blank lines and reports files with fewer than 10. A dataset that only Evaluations test on,
+        and no job trains or validates on, is exempt.
     Why
-        Azure requires at least 10 examples per training (and validation) file.
+        Azure requires at least 10 examples per training (and validation) file; eval data has no minimum.
     Example
         A validation split of 5% of 120 rows (6 examples).
     """

@@ -172,7 +172,7 @@ class GateModelNotCovered(ProjectRule):
                     f"the evaluation does not cover the gated model: no subject of Evaluation "
                     f"{g.evaluation.name!r} serves {describe_model(mine)} (subjects: {served})",
                     g.location("evaluation"),
-                    "Add a subject whose deployment serves the gated model, or name one with `subject`.",
+                    "Add a subject whose deployment serves the gated model (e.g. a Developer deployment of it).",
                 )
 
 
