@@ -22,6 +22,8 @@ from fineplan.providers.azure.credentials import (
 )
 from fineplan.providers.azure.retries import RetryLog
 from fineplan.providers.base import (
+    ChatReply,
+    Checkpoint,
     DeployableModel,
     DeploymentRequest,
     DiffResult,
@@ -156,6 +158,9 @@ class AzureProvider:
     def job_metrics(self, job_id: str) -> JobMetrics:
         return self._dataplane.job_metrics(job_id)
 
+    def job_checkpoints(self, job_id: str) -> list[Checkpoint]:
+        return self._dataplane.job_checkpoints(job_id)
+
     # ------------------------------------------------------------ deployments
 
     def list_deployments(self, account: str) -> list[RemoteDeployment]:
@@ -177,6 +182,35 @@ class AzureProvider:
 
     def deployable_models(self, account: str) -> list[DeployableModel]:
         return self._controlplane.deployable_models(account)
+
+    # ------------------------------------------------------------ inference
+
+    def chat(
+        self, account: str, deployment: str, messages: list[dict[str, str]], *, max_tokens: int | None = None
+    ) -> ChatReply:
+        from fineplan.providers.azure.inference import chat_completion
+
+        endpoint = self.endpoint_for(account)
+        if self._api_key is not None:
+            return chat_completion(
+                self.connection,
+                self.tuning,
+                endpoint,
+                deployment,
+                messages,
+                max_tokens=max_tokens,
+                api_key=self._api_key,
+            )
+        provider = token_provider(self._credential_or_default(), DATA_PLANE_SCOPE)
+        return chat_completion(
+            self.connection,
+            self.tuning,
+            endpoint,
+            deployment,
+            messages,
+            max_tokens=max_tokens,
+            token_provider=provider,
+        )
 
     # ------------------------------------------------------------ diff (pure: no call to Azure)
 
