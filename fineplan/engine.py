@@ -269,11 +269,19 @@ class Engine:
         apply refuses such a plan before it spends anything."""
 
         def locate(address: str, attribute: str) -> Location | None:
+            """Where `attribute` (a dotted path under `spec`, e.g. model.checkpoint) is written, else the
+            nearest enclosing key that is."""
             entry = project.entries.get(address)
             if entry is None:
                 return None
-            spec = entry.doc.data.get("spec", {})
-            return entry.location("spec", attribute) if attribute in spec else entry.location("spec")
+            node: Any = entry.doc.data.get("spec", {})
+            path: list[str] = []
+            for part in attribute.split("."):
+                if not isinstance(node, Mapping) or part not in node:
+                    break
+                path.append(part)
+                node = node[part]
+            return entry.location("spec", *path)
 
         found: list[Diagnostic] = []
         for kind, handler in self.kinds.items():

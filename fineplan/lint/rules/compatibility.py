@@ -470,6 +470,25 @@ class AccountRefusesDeployment(Rule):
     group = "compatibility"
 
 
+class CheckpointStepMissing(Rule):
+    """A deployment asks for a checkpoint step its trained job does not have.
+
+    What it does
+        At plan time, once the job has trained, looks the step of `model: {job: NAME, checkpoint: STEP}` up in
+        the job's checkpoints (the checkpoints API, one per epoch). Raised by `fineplan plan` (it needs the
+        trained job); before the job has trained the checkpoint is known after apply.
+    Why
+        Azure deploys only checkpoints that exist (the final one and the two before it); apply refuses such a
+        plan instead of failing at the deployment.
+    Example
+        `checkpoint: 7` on a job whose checkpoints are at steps 6, 12 and 18.
+    """
+
+    code = "FP334"
+    name = "checkpoint-step-missing"
+    group = "compatibility"
+
+
 _FORMAT_FOR = {"supervised": "chat", "dpo": "preference", "reinforcement": "reinforcement"}
 
 
