@@ -65,6 +65,7 @@ class DeploymentDesired(Desired):
     tags: Mapping[str, str] = field(default_factory=dict)
     gate: Mapping[str, float] = field(default_factory=dict)  # spec bound → limit
     checkpoint: str | int | None = None  # best | last | a step of `parent`'s checkpoints; None: its final model
+    elsewhere: bool = False  # in another account than the target's default one (the plan's reasons say which)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class DeploymentKind(KindHandler):
             tags=dict(s.tags),
             gate=s.gate.model_dump(exclude_none=True) if s.gate else {},
             checkpoint=checkpoint,
+            elsewhere=bool(s.account) and s.account != ctx.default_account,
         )
 
     # ------------------------------------------------------------ plan
@@ -160,6 +162,13 @@ class DeploymentKind(KindHandler):
         return choice.model if choice is not None else None
 
     def reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
+        found = self._reason(want, attribute, old, new)
+        dep = _want(want)
+        if dep.elsewhere and attribute in ("model", "checkpoint"):
+            return ActionReason(found.code, f"{found.message} (in account {dep.account})", found.attribute)
+        return found
+
+    def _reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
         dep = _want(want)
         if attribute == "model":
             message = (

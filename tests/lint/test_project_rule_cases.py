@@ -53,7 +53,11 @@ def test_every_project_rule_has_pass_and_fail_cases() -> None:
 
 @pytest.mark.parametrize(("code", "outcome", "case"), PARAMS)
 def test_rule_case(code: str, outcome: str, case: dict[str, Any], tmp_path: Path) -> None:
-    for rel, text in {**DATA, "fineplan.yaml": "project: cases\n", "specs/main.yaml": PRELUDE + case["specs"]}.items():
+    for rel, text in {
+        **DATA,
+        "fineplan.yaml": case.get("settings", "project: cases\n"),
+        "specs/main.yaml": PRELUDE + case["specs"],
+    }.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text, encoding="utf-8")
     project, diags = load_project(tmp_path)

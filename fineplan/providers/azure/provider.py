@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fineplan.providers.azure import diff as azure_diff
-from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning
+from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning, refs_of
 from fineplan.providers.azure.credentials import (
     api_key_from_env,
     default_credential,
@@ -77,7 +77,7 @@ class AzureProvider:
             resource_group=target.resource_group,
             management_endpoint=target.management_endpoint,
             api_version=target.api_version,
-            accounts=dict(target.accounts),
+            accounts=refs_of(target),
         )
         require_safe_transport(connection.endpoint, "endpoint")
         require_safe_transport(connection.management_endpoint, "management_endpoint")
@@ -114,8 +114,12 @@ class AzureProvider:
             if self._control is None:
                 from fineplan.providers.azure.controlplane import ControlPlane, build_client
 
-                client = build_client(self.connection, self.tuning, self._credential_or_default(), self.retries)
-                self._control = ControlPlane(client, self.connection, self.tuning, self.retries)
+                credential = self._credential_or_default()
+
+                def client_for(subscription_id: str) -> Any:
+                    return build_client(self.connection, self.tuning, credential, self.retries, subscription_id)
+
+                self._control = ControlPlane(client_for, self.connection, self.tuning, self.retries)
             return self._control
 
     # ------------------------------------------------------------ files
