@@ -332,12 +332,9 @@ class TargetAccount(Strict):
     )
 
 
-def _group_or_account(value: Any) -> str:
-    return "account" if isinstance(value, dict | BaseModel) else "resource-group"
-
-
+# A resource group name, or the account's coordinates (the union tags are the ones error locations drop).
 AccountEntry = Annotated[
-    Annotated[str, Tag("resource-group")] | Annotated[TargetAccount, Tag("account")], Discriminator(_group_or_account)
+    Annotated[str, Tag("by-name")] | Annotated[TargetAccount, Tag("by-ref")], Discriminator(_name_or_ref)
 ]
 ACCOUNTS_DESCRIPTION = (
     "Extra accounts deployments may name: account -> resource group, or -> {resource_group, subscription_id, region}."
