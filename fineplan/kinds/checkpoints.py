@@ -2,7 +2,8 @@
 
 Azure writes one checkpoint per epoch (`fine_tuned_model_checkpoint`, its step and metrics) and keeps the final one
 and the two before it deployable; a job record keeps them once it has trained (`checkpoints`), so choosing is
-pure. `best` is the lowest validation loss, or the lowest training loss when the job had no validation data (RFT:
+pure. Only those deployable count (the three highest steps; the checkpoints API lists every epoch's). `best` is
+the lowest validation loss, or the lowest training loss when the job had no validation data (RFT:
 the highest validation reward, else training reward); ties go to the later step. `last` is the highest step.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from fineplan.providers.base import Checkpoint
 
 Selector = str | int  # best | last | a step number
+DEPLOYABLE = 3  # Azure deploys a job's final checkpoint and the two before it
 
 # Metric, better when ("min" lower / "max" higher), how the plan says it; the first a checkpoint has decides.
 _BEST_BY: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -52,7 +54,9 @@ def recorded(raw: Any) -> list[Checkpoint]:
 
 
 def choose(checkpoints: Sequence[Checkpoint], selector: Selector) -> Choice | None:
-    """The checkpoint `selector` picks, or None (no checkpoints; a step that does not exist)."""
+    """The deployable checkpoint `selector` picks, or None (no checkpoints; a step that does not exist or is no
+    longer deployable)."""
+    checkpoints = deployable(checkpoints)
     if not checkpoints:
         return None
     if selector == "last":
@@ -64,6 +68,11 @@ def choose(checkpoints: Sequence[Checkpoint], selector: Selector) -> Choice | No
     return Choice(found[0].step, found[0].model, "step asked for") if found else None
 
 
+def deployable(checkpoints: Sequence[Checkpoint]) -> list[Checkpoint]:
+    """The checkpoints Azure still deploys: the final one and the two before it, lowest step first."""
+    return sorted(checkpoints, key=lambda c: c.step)[-DEPLOYABLE:]
+
+
 def described(selector: Selector, choice: Choice) -> dict[str, Any]:
     """The `checkpoint` attribute a deployment records and its plan shows: what was asked, the step, and why."""
     return {"selector": selector, "step": choice.step, "why": choice.why}
@@ -71,7 +80,7 @@ def described(selector: Selector, choice: Choice) -> dict[str, Any]:
 
 def missing(selector: Selector, checkpoints: Sequence[Checkpoint]) -> dict[str, Any]:
     """The `checkpoint` attribute of a deployment asking for a step the job does not have (a plan error)."""
-    return {"selector": selector, "step": None, "missing": True, "steps": [c.step for c in checkpoints]}
+    return {"selector": selector, "step": None, "missing": True, "steps": [c.step for c in deployable(checkpoints)]}
 
 
 def _best(checkpoints: Sequence[Checkpoint]) -> Choice:

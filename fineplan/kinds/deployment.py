@@ -24,7 +24,7 @@ from fineplan.apply.events import DeploymentProgress
 from fineplan.diagnostics import Diagnostic, Location
 from fineplan.errors import ConfigError, StateError
 from fineplan.kinds.base import KindHandler
-from fineplan.kinds.checkpoints import choose, described, missing, recorded
+from fineplan.kinds.checkpoints import choose, deployable, described, missing, recorded
 from fineplan.kinds.job import trained_parent
 from fineplan.kinds.tags import TAG_ADDRESS, TAG_DIGEST, TAG_PREFIX, TAG_PROJECT
 from fineplan.plan.digest import digest
@@ -440,8 +440,8 @@ def _checkpoint_of(ctx: ApplyContext, dep: DeploymentDesired) -> tuple[str, dict
     checkpoints = recorded(parent.attributes.get("checkpoints")) if parent is not None else []
     choice = choose(checkpoints, dep.checkpoint)
     if choice is None:
-        steps = ", ".join(str(c.step) for c in checkpoints) or "none"
-        raise ConfigError(f"{dep.parent} has no checkpoint {dep.checkpoint} (its checkpoints: steps {steps})")
+        steps = ", ".join(str(c.step) for c in deployable(checkpoints)) or "none"
+        raise ConfigError(f"{dep.parent} has no deployable checkpoint {dep.checkpoint} (steps {steps})")
     return choice.model, described(dep.checkpoint, choice)
 
 

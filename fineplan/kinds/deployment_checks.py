@@ -182,8 +182,8 @@ def missing_checkpoints(
                 Severity.ERROR,
                 CHECKPOINT_CODE,
                 f"{job} has no checkpoint at step {checkpoint.get('selector')}",
-                f"Its checkpoints are at steps {steps} (Azure keeps the final one and the two before it "
-                "deployable); use one of them, best or last.",
+                f"Its deployable checkpoints are at steps {steps} (Azure deploys the final one and the two "
+                "before it); use one of them, best or last.",
                 locate(change.address),
             )
         )

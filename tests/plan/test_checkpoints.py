@@ -52,3 +52,11 @@ def test_records_round_trip_lowest_step_first() -> None:
     assert [r["step"] for r in records] == [6, 12]
     assert recorded(records) == sorted(found, key=lambda c: c.step)
     assert recorded("garbage") == [] and recorded([{"step": "x"}]) == []
+
+
+def test_only_the_final_checkpoint_and_the_two_before_it_count() -> None:
+    found = [_ckpt(step, valid_loss=loss) for step, loss in ((5, 0.1), (10, 0.2), (15, 0.5), (20, 0.3), (25, 0.4))]
+    choice = choose(found, "best")
+    assert choice is not None and choice.step == 20  # 5 and 10 had lower losses but are no longer deployable
+    assert choose(found, 5) is None
+    assert choose(found, 15) is not None
