@@ -480,7 +480,8 @@ def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
         dtype = load_catalog().deployment_types.get(str(after.get("type")))
         unit = f" {dtype.unit}" if dtype else ""
         return f"capacity {before.get('capacity')} → {after.get('capacity')}{unit}"
-    changed = [k for k in COMPARED if k in after and before.get(k) != after.get(k)]
+    # An unset computed value (rai_policy: Azure's default) is not a change.
+    changed = [k for k in (*COMPARED, "checkpoint") if after.get(k) is not None and before.get(k) != after.get(k)]
     return ", ".join(changed) + " changed" if changed else "updated in place"
 
 
