@@ -36,7 +36,9 @@ def chat_completion(
     )
     kwargs: dict[str, Any] = {"model": deployment, "messages": messages}
     if max_tokens is not None:
-        kwargs["max_tokens"] = max_tokens
+        # Not `max_tokens`: reasoning models (o4-mini and its RFT fine-tunes, gpt-5) refuse it with
+        # "unsupported_parameter"; every chat model of the data-plane API versions fineplan uses takes this one.
+        kwargs["max_completion_tokens"] = max_tokens
     try:
         with client:
             response = client.chat.completions.create(**kwargs)
