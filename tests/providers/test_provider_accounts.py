@@ -13,8 +13,10 @@ from provider_helpers import FAST, wait_for
 
 from fineplan.emulator.config import AccountSpec
 from fineplan.emulator.embedded import EmbeddedEmulator
+from fineplan.errors import ProviderError
 from fineplan.providers.azure import AzureProvider
 from fineplan.providers.azure.connection import AccountRef, refs_of
+from fineplan.providers.azure.credentials import StaticTokenCredential
 from fineplan.providers.azure.mapping import model_format
 from fineplan.providers.base import DeploymentRequest, JobRequest
 from fineplan.providers.factory import LOCAL_API_KEY, local_provider, open_provider
@@ -169,3 +171,26 @@ def test_the_local_target_declares_its_accounts_to_the_embedded_emulator(tmp_pat
         assert handle.provider.connection.endpoint == handle.emulator.url  # the default account: the root
         assert handle.provider.list_deployments("prod") == []
         assert handle.provider.endpoint_for("prod") == f"{handle.emulator.url}/accounts/prod"
+
+
+@pytest.mark.parametrize("auth", ["api-key", "entra-token"])
+def test_chat_answers_on_the_deployments_own_account(
+    declared: tuple[EmbeddedEmulator, AzureProvider], samples: Path, auth: str
+) -> None:
+    _, provider = declared
+    model = _train(provider, samples, "gpt-4.1-mini-2025-04-14", "global")
+    request = DeploymentRequest(model_name=model, deployment_type="global_standard", capacity=10)
+    provider.put_deployment("prod", "promoted", request)
+    if auth == "entra-token":  # no key: the data plane gets a bearer token from the credential, as on Azure
+        provider = AzureProvider(provider.connection, credential=StaticTokenCredential(LOCAL_API_KEY))
+    try:
+        reply = provider.chat("prod", "promoted", [{"role": "user", "content": "What is 2 + 3?"}], max_tokens=20)
+    finally:
+        if auth == "entra-token":
+            provider.close()
+    assert reply.model == model
+    assert reply.content
+    assert 0 < reply.usage["completion_tokens"] <= 20
+    with pytest.raises(ProviderError, match="DeploymentNotFound") as exc:
+        declared[1].chat("dev", "promoted", [{"role": "user", "content": "hi"}])  # not deployed in dev
+    assert exc.value.status == 404
