@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from engine_helpers import Emu, RunCli, append_row, changes_by_address, edit, load_state
+from engine_helpers import Emu, RunCli, append_row, changes_by_address, edit, load_state, state_path
 
 pytestmark = pytest.mark.slow  # end-to-end: the CLI against the emulator
 
@@ -115,3 +115,22 @@ def test_a_retrain_swaps_the_checkpoint_model_in_place(project: Path, emu: Emu, 
     assert after.attributes["model"].startswith(new_job.attributes["fine_tuned_model"] + ":ckpt-step-")
     assert emu.deployment("sft-best").properties.model.name == after.attributes["model"]
     assert cli(project, "plan", "--detailed-exitcode").code == 0
+
+
+def test_a_job_recorded_without_its_checkpoints_has_them_read_at_refresh(project: Path, emu: Emu, cli: RunCli) -> None:
+    """A job trained before checkpoints were recorded (or adopted, or imported): refresh reads them once."""
+    assert cli(project, "apply", "--auto-approve").code == 0
+    path = state_path(project)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    del doc["resources"]["job.support-sft"]["attributes"]["checkpoints"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    _with_checkpoint_deployment(project)
+    plan = json.loads(cli(project, "plan", "--format", "json").out)
+    change = changes_by_address(plan)[ADDRESS]
+    assert change["actions"] == ["create"]
+    job_id = str(load_state(project).resources["job.support-sft"].remote_id)
+    steps = {c["step_number"] for c in _checkpoints(emu, job_id)}
+    assert change["after"]["checkpoint"]["step"] in steps  # resolved at plan time, not known after apply
+    assert change["after"]["model"].endswith(f":ckpt-step-{change['after']['checkpoint']['step']}")
+    assert cli(project, "apply", "--auto-approve").code == 0
+    assert load_state(project).resources["job.support-sft"].attributes["checkpoints"]  # kept from then on
