@@ -626,4 +626,12 @@ def _deleter(provider: Provider, job_id: str) -> Callable[[], None]:
 
 
 def _checkpoint_lister(provider: Provider, job_id: str) -> Callable[[], object]:
-    return lambda: provider.job_checkpoints(job_id)
+    def read() -> object:
+        try:
+            return provider.job_checkpoints(job_id)
+        except ProviderError as exc:
+            if exc.status == 404:
+                return []  # deleted outside fineplan: the job listing reports it
+            raise
+
+    return read

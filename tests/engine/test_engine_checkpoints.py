@@ -134,3 +134,20 @@ def test_a_job_recorded_without_its_checkpoints_has_them_read_at_refresh(project
     assert change["after"]["model"].endswith(f":ckpt-step-{change['after']['checkpoint']['step']}")
     assert cli(project, "apply", "--auto-approve").code == 0
     assert load_state(project).resources["job.support-sft"].attributes["checkpoints"]  # kept from then on
+
+
+def test_a_job_deleted_outside_fineplan_before_its_checkpoints_were_read_is_drift(
+    project: Path, emu: Emu, cli: RunCli
+) -> None:
+    assert cli(project, "apply", "--auto-approve").code == 0
+    path = state_path(project)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    del doc["resources"]["job.support-sft"]["attributes"]["checkpoints"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    job_id = doc["resources"]["job.support-sft"]["remote_id"]
+    emu.openai.delete(f"/fine_tuning/jobs/{job_id}", cast_to=type(None))
+    planned = cli(project, "plan", "--detailed-exitcode", "--format", "json")
+    assert planned.code == 2, planned.text
+    plan = json.loads(planned.out)
+    assert [d["address"] for d in plan["drift"] if d["change"] == "deleted"] == ["job.support-sft"]
+    assert changes_by_address(plan)["job.support-sft"]["actions"] == ["create"]
