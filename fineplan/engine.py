@@ -25,7 +25,7 @@ from fineplan.errors import ConfigError, DiagnosticsError, FineplanError, Policy
 from fineplan.kinds import REGISTRY, KindHandler
 from fineplan.plan.costing import Budget
 from fineplan.plan.model import Action, Plan, PlanOptions
-from fineplan.providers.base import DiffResult, Provider
+from fineplan.providers.base import ChatReply, DiffResult, Provider
 from fineplan.resource import Desired, Kind
 from fineplan.spec.models import AzureTarget, LocalTarget
 from fineplan.spec.project import Project
@@ -269,11 +269,19 @@ class Engine:
         apply refuses such a plan before it spends anything."""
 
         def locate(address: str, attribute: str) -> Location | None:
+            """Where `attribute` (a dotted path under `spec`, e.g. model.checkpoint) is written, else the
+            nearest enclosing key that is."""
             entry = project.entries.get(address)
             if entry is None:
                 return None
-            spec = entry.doc.data.get("spec", {})
-            return entry.location("spec", attribute) if attribute in spec else entry.location("spec")
+            node: Any = entry.doc.data.get("spec", {})
+            path: list[str] = []
+            for part in attribute.split("."):
+                if not isinstance(node, Mapping) or part not in node:
+                    break
+                path.append(part)
+                node = node[part]
+            return entry.location("spec", *path)
 
         found: list[Diagnostic] = []
         for kind, handler in self.kinds.items():
@@ -471,6 +479,24 @@ class Engine:
             if shown is not None:
                 out[address] = shown
         return out
+
+    def chat(
+        self, address: str, question: str, *, system: str | None = None, max_tokens: int | None = None
+    ) -> ChatReply:
+        """One chat completion from a deployment the state records as ready, in its own account."""
+        if not address.startswith(f"{Kind.DEPLOYMENT.prefix}."):
+            raise ConfigError(f"{address!r} is not a deployment address (deployment.NAME)")
+        project = self.project()
+        record = self.read_state().resources.get(address)
+        if record is None:
+            raise ConfigError(f"{address} is not in the state: run `fineplan apply` to create it first")
+        if record.status != "ready":
+            raise ConfigError(f"{address} is not deployed yet (status {record.status or 'unknown'}); apply first")
+        messages = [{"role": "system", "content": system}] if system else []
+        messages.append({"role": "user", "content": question})
+        with self.provider(project) as provider:
+            account = str(record.attributes.get("account") or provider.default_account)
+            return provider.chat(account, record.name, messages, max_tokens=max_tokens)
 
     def _edit_state(
         self,

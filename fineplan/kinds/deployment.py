@@ -7,6 +7,10 @@ and name deletes the old deployment first (delete-then-create: it is down until 
 that moves creates the new one first and deletes the old one at cleanup.
 
 A gate holds a deployment back until its job's final metrics pass every bound.
+
+`{job: NAME, checkpoint: best | last | STEP}` serves one of the job's checkpoints (fineplan.kinds.checkpoints):
+the plan resolves it from the job record's checkpoints and shows the step and why in a `checkpoint` attribute,
+which the record keeps; a retrained job with another best checkpoint swaps the model in place.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from typing import Any, Final
 from fineplan.apply.context import ApplyContext, GateFailed, Leftover
 from fineplan.apply.events import DeploymentProgress
 from fineplan.diagnostics import Diagnostic, Location
-from fineplan.errors import StateError
+from fineplan.errors import ConfigError, StateError
 from fineplan.kinds.base import KindHandler
+from fineplan.kinds.checkpoints import choose, deployable, described, missing, recorded
 from fineplan.kinds.job import trained_parent
 from fineplan.kinds.tags import TAG_ADDRESS, TAG_DIGEST, TAG_PREFIX, TAG_PROJECT
 from fineplan.plan.digest import digest
@@ -28,7 +33,7 @@ from fineplan.plan.rules import CostContext, CostLine, DesiredContext, GateOutco
 from fineplan.pricing import CostEstimate, PriceTable, estimate_deployment, estimate_hosting_change
 from fineplan.providers.base import DeploymentRequest, Provider, RemoteDeployment
 from fineplan.resource import Desired, Kind, Unknown
-from fineplan.spec.models import Deployment, JobRef
+from fineplan.spec.models import CheckpointRef, Deployment, JobRef
 from fineplan.spec.project import ResourceEntry
 from fineplan.state.drift import Drift, DriftChange
 from fineplan.state.model import ResourceState
@@ -59,6 +64,8 @@ class DeploymentDesired(Desired):
     account: str
     tags: Mapping[str, str] = field(default_factory=dict)
     gate: Mapping[str, float] = field(default_factory=dict)  # spec bound → limit
+    checkpoint: str | int | None = None  # best | last | a step of `parent`'s checkpoints; None: its final model
+    elsewhere: bool = False  # in another account than the target's default one (the plan's reasons say which)
 
 
 @dataclass(frozen=True)
@@ -86,12 +93,17 @@ class DeploymentKind(KindHandler):
         s = dep.spec
         parent = f"job.{s.model.job}" if isinstance(s.model, JobRef) else None
         parent_desired = known.get(parent) if parent else None
+        checkpoint = s.model.checkpoint if isinstance(s.model, CheckpointRef) else None
         account = s.account or ctx.default_account or ""
-        attrs: dict[str, Any] = {
+        model_ref: dict[str, Any] = {
             # A `{job: X}` stands for X's inputs digest until X has trained (see fineplan.kinds.job).
-            "model": {"job": parent.partition(".")[2], "inputs": parent_desired.inputs_digest if parent_desired else ""}
-            if parent
-            else s.model,
+            "job": parent.partition(".")[2] if parent else "",
+            "inputs": parent_desired.inputs_digest if parent_desired else "",
+        }
+        if checkpoint is not None:
+            model_ref["checkpoint"] = checkpoint
+        attrs: dict[str, Any] = {
+            "model": model_ref if parent else s.model,
             "type": s.type,
             "capacity": s.capacity,
             "rai_policy": s.rai_policy,
@@ -99,13 +111,17 @@ class DeploymentKind(KindHandler):
             "account": s.account or ctx.default_account,
             "tags": dict(s.tags),
         }
+        inputs_from = {"model": parent} if parent else {}
+        if parent and checkpoint is not None:
+            attrs["checkpoint"] = {"selector": checkpoint}
+            inputs_from["checkpoint"] = parent
         return DeploymentDesired(
             address=entry.address,
             name=dep.name,
             attributes=attrs,
             inputs_digest=digest(attrs),
             depends_on=(parent,) if parent else (),
-            inputs_from={"model": parent} if parent else {},
+            inputs_from=inputs_from,
             prevent_destroy=dep.lifecycle.prevent_destroy,
             ignore_changes=dep.lifecycle.ignore_changes,
             model=None if parent else str(s.model),
@@ -117,14 +133,42 @@ class DeploymentKind(KindHandler):
             account=account,
             tags=dict(s.tags),
             gate=s.gate.model_dump(exclude_none=True) if s.gate else {},
+            checkpoint=checkpoint,
+            elsewhere=bool(s.account) and s.account != ctx.default_account,
         )
 
     # ------------------------------------------------------------ plan
 
     def prior(self, record: ResourceState) -> dict[str, Any]:
-        return {k: record.attributes.get(k) for k in COMPARED}
+        return {k: record.attributes.get(k) for k in (*COMPARED, "checkpoint")}
+
+    def before(self, record: ResourceState) -> dict[str, Any]:
+        shown = {k: record.attributes.get(k) for k in COMPARED}
+        if record.attributes.get("checkpoint"):
+            shown["checkpoint"] = record.attributes["checkpoint"]
+        return shown
+
+    def input_value(self, want: Desired, attribute: str, source: ResourceState, output: Any) -> Any | None:
+        """A checkpoint deployment's model and `checkpoint` from the job record's checkpoints (None: not known)."""
+        dep = _want(want)
+        if dep.checkpoint is None:
+            return output
+        checkpoints = recorded(source.attributes.get("checkpoints"))
+        choice = choose(checkpoints, dep.checkpoint)
+        if attribute == "checkpoint":
+            if choice is None:
+                return missing(dep.checkpoint, checkpoints) if checkpoints else None
+            return described(dep.checkpoint, choice)
+        return choice.model if choice is not None else None
 
     def reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
+        found = self._reason(want, attribute, old, new)
+        dep = _want(want)
+        if dep.elsewhere and attribute in ("model", "checkpoint"):
+            return ActionReason(found.code, f"{found.message} (in account {dep.account})", found.attribute)
+        return found
+
+    def _reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
         dep = _want(want)
         if attribute == "model":
             message = (
@@ -132,6 +176,15 @@ class DeploymentKind(KindHandler):
                 if isinstance(new, Unknown)
                 else f"model swaps {old} → {new}"
             )
+            return ActionReason(ReasonCode.MODEL_SWAP, message, attribute)
+        if attribute == "checkpoint":
+            if isinstance(new, Mapping) and new.get("missing"):
+                steps = ", ".join(str(step) for step in new.get("steps") or [])
+                message = f"checkpoint step {new.get('selector')} does not exist ({dep.parent} has steps {steps})"
+            elif isinstance(new, Mapping) and new.get("step") is not None:
+                message = f"checkpoint step {new['step']}: {new.get('why')}"
+            else:
+                message = f"checkpoint {dep.checkpoint} of the retrained {dep.parent}"
             return ActionReason(ReasonCode.MODEL_SWAP, message, attribute)
         return super().reason(want, attribute, old, new)
 
@@ -178,13 +231,14 @@ class DeploymentKind(KindHandler):
         index: object,
         locate: Callable[[str, str], Location | None],
     ) -> list[Diagnostic]:
-        from fineplan.kinds.deployment_checks import check_requests, requests_of
+        from fineplan.kinds.deployment_checks import check_requests, missing_checkpoints, requests_of
 
+        found = missing_checkpoints(changes, desired, lambda address: locate(address, "model.checkpoint"))
         requests = requests_of(changes, desired, provider.default_account, lambda w: _model_of(w, desired))
         if not requests:
-            return []
+            return found
         existing = index.by_name if isinstance(index, DeploymentIndex) else {}
-        return check_requests(requests, provider, existing, lambda address: locate(address, "capacity"))
+        return found + check_requests(requests, provider, existing, lambda address: locate(address, "capacity"))
 
     # ------------------------------------------------------------ refresh
 
@@ -232,6 +286,8 @@ class DeploymentKind(KindHandler):
                 before={k: before[k] for k in changed},
                 after={k: after[k] for k in changed},
             )
+        if record.attributes.get("checkpoint"):
+            attrs["checkpoint"] = record.attributes["checkpoint"]  # Azure does not know it: fineplan's own record
         record.attributes = attrs
         record.remote_id = dep.id or record.remote_id
         record.status = deployment_status(dep)
@@ -260,8 +316,11 @@ class DeploymentKind(KindHandler):
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
         dep = _want(want)
         model = dep.model
+        checkpoint: dict[str, Any] | None = None
         if dep.parent:
             model, metrics = trained_parent(ctx, dep.parent)
+            if dep.checkpoint is not None:
+                model, checkpoint = _checkpoint_of(ctx, dep)
             if dep.gate:
                 status, checks = evaluate_gate(dep.gate, metrics)
                 if status is not GateStatus.PASSED:
@@ -289,7 +348,10 @@ class DeploymentKind(KindHandler):
         )
         created = provider.put_deployment(account, dep.name, request)
         ctx.emit(DeploymentProgress(dep.address, account=account, name=dep.name, state=created.provisioning_state))
-        ctx.store.put(deployment_record(dep, created))
+        record = deployment_record(dep, created)
+        if checkpoint is not None:
+            record.attributes["checkpoint"] = checkpoint
+        ctx.store.put(record)
         return f"{account}/{dep.name} ({created.model_name})"
 
     def delete(self, ctx: ApplyContext, record: ResourceState) -> None:
@@ -371,6 +433,18 @@ def evaluate_gate(gate: Mapping[str, float], metrics: Mapping[str, float]) -> tu
 # ---------------------------------------------------------------- helpers
 
 
+def _checkpoint_of(ctx: ApplyContext, dep: DeploymentDesired) -> tuple[str, dict[str, Any]]:
+    """The checkpoint model a deployment serves and its `checkpoint` attribute, from the trained job's record."""
+    assert dep.parent is not None and dep.checkpoint is not None
+    parent = ctx.state.get(dep.parent)
+    checkpoints = recorded(parent.attributes.get("checkpoints")) if parent is not None else []
+    choice = choose(checkpoints, dep.checkpoint)
+    if choice is None:
+        steps = ", ".join(str(c.step) for c in deployable(checkpoints)) or "none"
+        raise ConfigError(f"{dep.parent} has no deployable checkpoint {dep.checkpoint} (steps {steps})")
+    return choice.model, described(dep.checkpoint, choice)
+
+
 def _failing(checks: list[dict[str, Any]]) -> str:
     return "; ".join(f"{c['metric']} = {c['value']} (limit {c['limit']})" for c in checks if not c["passed"])
 
@@ -406,7 +480,8 @@ def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
         dtype = load_catalog().deployment_types.get(str(after.get("type")))
         unit = f" {dtype.unit}" if dtype else ""
         return f"capacity {before.get('capacity')} → {after.get('capacity')}{unit}"
-    changed = [k for k in COMPARED if k in after and before.get(k) != after.get(k)]
+    # An unset computed value (rai_policy: Azure's default) is not a change.
+    changed = [k for k in (*COMPARED, "checkpoint") if after.get(k) is not None and before.get(k) != after.get(k)]
     return ", ".join(changed) + " changed" if changed else "updated in place"
 
 

@@ -140,6 +140,25 @@ class DeployableModel:
     skus: Mapping[str, SkuCapacity] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChatReply:
+    """One chat completion from a deployment: the answer, the model that gave it and the tokens it took."""
+
+    content: str
+    model: str
+    finish_reason: str | None = None
+    usage: Mapping[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens, total_tokens
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A job checkpoint (`fine_tuning.job.checkpoint`): its deployable model and its metrics."""
+
+    step: int
+    model: str  # fine_tuned_model_checkpoint
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -197,6 +216,9 @@ class Provider(Differ, Protocol):
     def delete_job(self, job_id: str) -> None: ...
     def job_events(self, job_id: str, limit: int = 20) -> list[JobEvent]: ...
     def job_metrics(self, job_id: str) -> JobMetrics: ...
+    def job_checkpoints(self, job_id: str) -> list[Checkpoint]:
+        """The job's checkpoints, lowest step first (Azure keeps the final one and the two before it deployable)."""
+        ...
 
     # deployments (ARM)
     def list_deployments(self, account: str) -> list[RemoteDeployment]: ...
@@ -208,6 +230,13 @@ class Provider(Differ, Protocol):
     def delete_deployment(self, account: str, name: str) -> None: ...
     def deployable_models(self, account: str) -> list[DeployableModel]:
         """What the account can deploy, with each SKU's capacity range (one paged ARM read)."""
+        ...
+
+    # inference
+    def chat(
+        self, account: str, deployment: str, messages: list[dict[str, str]], *, max_tokens: int | None = None
+    ) -> ChatReply:
+        """One chat completion from a deployment of `account`, on that account's data-plane endpoint."""
         ...
 
     def retry_counts(self) -> dict[str, int]:

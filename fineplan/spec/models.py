@@ -322,12 +322,36 @@ def address_of(kind: str, name: str) -> str:
 # ---------------------------------------------------------------- fineplan.yaml
 
 
+class TargetAccount(Strict):
+    """Another account of the target: in another resource group, subscription or region of the same tenant."""
+
+    resource_group: str
+    subscription_id: str | None = Field(None, description="Default: the target's subscription.")
+    region: str | None = Field(
+        None, description="The account's Azure region (e.g. eastus2): deployments are linted against it."
+    )
+
+
+# A resource group name, or the account's coordinates (the union tags are the ones error locations drop).
+AccountEntry = Annotated[
+    Annotated[str, Tag("by-name")] | Annotated[TargetAccount, Tag("by-ref")], Discriminator(_name_or_ref)
+]
+ACCOUNTS_DESCRIPTION = (
+    "Extra accounts deployments may name: account -> resource group, or -> {resource_group, subscription_id, region}."
+)
+
+
 class LocalTarget(Strict):
     type: Literal["local"] = "local"
     speed: Float | None = Field(None, gt=0, description="Emulator time factor (default: quickstart-friendly).")
     account: str = "local"
     subscription_id: str = "00000000-0000-0000-0000-000000000000"
     resource_group: str = "fineplan-local"
+    region: str | None = Field(None, description="The default account's region (default: the emulator's `local`).")
+    accounts: dict[str, AccountEntry] = Field(
+        default_factory=dict,
+        description=ACCOUNTS_DESCRIPTION + " The embedded emulator serves exactly these accounts and the default one.",
+    )
 
 
 class AzureTarget(Strict):
@@ -344,9 +368,10 @@ class AzureTarget(Strict):
     )
     api_version: str = "2025-04-01-preview"
     management_endpoint: str = "https://management.azure.com"
-    accounts: dict[str, str] = Field(
-        default_factory=dict, description="Extra accounts deployments may name: account -> resource group."
+    region: str | None = Field(
+        None, description="The default account's Azure region: deployments are linted against it."
     )
+    accounts: dict[str, AccountEntry] = Field(default_factory=dict, description=ACCOUNTS_DESCRIPTION)
 
     @field_validator("endpoint", "management_endpoint")
     @classmethod
@@ -414,3 +439,19 @@ class ProjectSettings(Strict):
             if not pattern.strip() or pattern.startswith(("/", "~")) or ".." in parts or "\0" in pattern:
                 raise ValueError(f"{pattern!r} must be a non-empty glob relative to the project root, without '..'")
         return patterns
+
+
+def target_accounts(target: LocalTarget | AzureTarget) -> dict[str, TargetAccount]:
+    """Every account of a target, the default one first, each with its resource group, subscription and region."""
+    out = {
+        target.account: TargetAccount(
+            resource_group=target.resource_group, subscription_id=target.subscription_id, region=target.region
+        )
+    }
+    for name, entry in target.accounts.items():
+        if isinstance(entry, str):
+            entry = TargetAccount(resource_group=entry)
+        out.setdefault(
+            name, entry.model_copy(update={"subscription_id": entry.subscription_id or target.subscription_id})
+        )
+    return out

@@ -572,7 +572,39 @@ def replace_order() -> Plan:
     return plan(changes, added=[retrain, glob, std], removed=[dev, std], max_usd=25)
 
 
+def checkpoint_promotion() -> Plan:
+    """A checkpoint deployment moving from the best checkpoint to the last (the step and why shown), and the DPO
+    model promoted into a prod account (another subscription: the account is in the plan)."""
+    prod = hosting("global_standard", 10)
+    best = {"selector": "best", "step": 12, "why": "lowest valid loss 0.4153"}
+    last = {"selector": "last", "step": 18, "why": "last checkpoint"}
+    before = {**deployment_attrs(f"{SFT_MODEL}:ckpt-step-12", capacity=10), "checkpoint": best}
+    after = {**before, "model": f"{SFT_MODEL}:ckpt-step-18", "checkpoint": last}
+    changes = [
+        rc(
+            "deployment.sft-checkpoint",
+            Action.UPDATE,
+            before=before,
+            after=after,
+            reasons=[
+                ("model_swap", "checkpoint step 18: last checkpoint", "checkpoint"),
+                ("model_swap", f"model swaps {SFT_MODEL}:ckpt-step-12 → {SFT_MODEL}:ckpt-step-18", "model"),
+            ],
+            remote_id="sft-checkpoint",
+        ),
+        rc(
+            "deployment.support-prod",
+            Action.CREATE,
+            after={**deployment_attrs(DPO_MODEL, dtype="global_standard", capacity=10), "account": "prod"},
+            cost=prod,
+            reasons=[("new", "deployment support-prod is not in the state")],
+        ),
+    ]
+    return plan(changes, added=[prod], unchanged=[hosting(capacity=10)], max_usd=25)
+
+
 CASES: dict[str, Callable[[], Plan]] = {
+    "checkpoint-promotion": checkpoint_promotion,
     "create-only": create_only,
     "mixed": mixed,
     "replace-with-reason": replace_with_reason,

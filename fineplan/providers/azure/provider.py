@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fineplan.providers.azure import diff as azure_diff
-from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning
+from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning, refs_of
 from fineplan.providers.azure.credentials import (
     api_key_from_env,
     default_credential,
@@ -22,6 +22,8 @@ from fineplan.providers.azure.credentials import (
 )
 from fineplan.providers.azure.retries import RetryLog
 from fineplan.providers.base import (
+    ChatReply,
+    Checkpoint,
     DeployableModel,
     DeploymentRequest,
     DiffResult,
@@ -75,7 +77,7 @@ class AzureProvider:
             resource_group=target.resource_group,
             management_endpoint=target.management_endpoint,
             api_version=target.api_version,
-            accounts=dict(target.accounts),
+            accounts=refs_of(target),
         )
         require_safe_transport(connection.endpoint, "endpoint")
         require_safe_transport(connection.management_endpoint, "management_endpoint")
@@ -112,8 +114,12 @@ class AzureProvider:
             if self._control is None:
                 from fineplan.providers.azure.controlplane import ControlPlane, build_client
 
-                client = build_client(self.connection, self.tuning, self._credential_or_default(), self.retries)
-                self._control = ControlPlane(client, self.connection, self.tuning, self.retries)
+                credential = self._credential_or_default()
+
+                def client_for(subscription_id: str) -> Any:
+                    return build_client(self.connection, self.tuning, credential, self.retries, subscription_id)
+
+                self._control = ControlPlane(client_for, self.connection, self.tuning, self.retries)
             return self._control
 
     # ------------------------------------------------------------ files
@@ -156,6 +162,9 @@ class AzureProvider:
     def job_metrics(self, job_id: str) -> JobMetrics:
         return self._dataplane.job_metrics(job_id)
 
+    def job_checkpoints(self, job_id: str) -> list[Checkpoint]:
+        return self._dataplane.job_checkpoints(job_id)
+
     # ------------------------------------------------------------ deployments
 
     def list_deployments(self, account: str) -> list[RemoteDeployment]:
@@ -177,6 +186,35 @@ class AzureProvider:
 
     def deployable_models(self, account: str) -> list[DeployableModel]:
         return self._controlplane.deployable_models(account)
+
+    # ------------------------------------------------------------ inference
+
+    def chat(
+        self, account: str, deployment: str, messages: list[dict[str, str]], *, max_tokens: int | None = None
+    ) -> ChatReply:
+        from fineplan.providers.azure.inference import chat_completion
+
+        endpoint = self.endpoint_for(account)
+        if self._api_key is not None:
+            return chat_completion(
+                self.connection,
+                self.tuning,
+                endpoint,
+                deployment,
+                messages,
+                max_tokens=max_tokens,
+                api_key=self._api_key,
+            )
+        provider = token_provider(self._credential_or_default(), DATA_PLANE_SCOPE)
+        return chat_completion(
+            self.connection,
+            self.tuning,
+            endpoint,
+            deployment,
+            messages,
+            max_tokens=max_tokens,
+            token_provider=provider,
+        )
 
     # ------------------------------------------------------------ diff (pure: no call to Azure)
 
