@@ -63,8 +63,7 @@ def test_every_project_rule_has_pass_and_fail_cases() -> None:
 def test_rule_case(code: str, outcome: str, case: dict[str, Any], tmp_path: Path) -> None:
     for rel, text in {
         **DATA,
-        "fineplan.yaml": case.get("settings", "project: cases
-"),
+        "fineplan.yaml": case.get("settings", "project: cases\n"),
         "specs/main.yaml": case["prelude"] + case["specs"],
     }.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
