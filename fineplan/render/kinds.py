@@ -27,6 +27,12 @@ def _dataset_rows(plan: Plan) -> list[str]:
     return dataset_section(plan)
 
 
+def _evaluation_rows(plan: Plan) -> list[str]:
+    from fineplan.render.markdown import evaluation_section
+
+    return evaluation_section(plan)
+
+
 KIND_VIEWS: Final[dict[Kind, KindView]] = {
     Kind.DATASET: KindView("file", "is uploaded", markdown_section=_dataset_rows),
     Kind.JOB: KindView("job", "has trained"),
@@ -35,6 +41,7 @@ KIND_VIEWS: Final[dict[Kind, KindView]] = {
         "is created",
         delete_first="the old deployment is deleted first, so it is unavailable until the new one is created",
     ),
+    Kind.EVALUATION: KindView("eval", "has run", markdown_section=_evaluation_rows),
 }
 
 
