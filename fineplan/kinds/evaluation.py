@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from fineplan.apply.context import ApplyContext, Deferred
+from fineplan.apply.context import ApplyContext, Deferred, Leftover
 from fineplan.apply.events import TrainingProgress
 from fineplan.errors import FineplanError, ProviderError, StateError
 from fineplan.kinds.base import KindHandler
@@ -229,6 +229,7 @@ class EvaluationKind(KindHandler):
         ev = _want(want)
         provider = ctx.provider
         deployments = {subject: _deployment_name(ctx, address) for subject, address in ev.subjects.items()}
+        old = ctx.state.get(ev.address)
         remote, file_id = self._eval_for(ctx, ev)
         runs = {r.metadata.get(META_SUBJECT, ""): r for r in _usable(provider.list_eval_runs(remote.id), ev)}
         missing = [s for s in ev.subjects if s not in runs]
@@ -250,15 +251,30 @@ class EvaluationKind(KindHandler):
                 if not any(s in runs for s in missing):
                     ctx.store.abandon(intent.op_id)  # nothing started
                     raise
-                ctx.store.complete(intent.op_id, _record(ev, remote, runs, file_id))
+                with ctx.store.lock:
+                    self._leave_old(ctx, old, remote)
+                    ctx.store.complete(intent.op_id, _record(ev, remote, runs, file_id))
                 raise
-            ctx.store.complete(intent.op_id, _record(ev, remote, runs, file_id))
+            with ctx.store.lock:
+                self._leave_old(ctx, old, remote)
+                ctx.store.complete(intent.op_id, _record(ev, remote, runs, file_id))
         else:
             with ctx.store.lock:
+                self._leave_old(ctx, old, remote)
                 ctx.store.put(_record(ev, remote, runs, file_id))
         for subject, run in runs.items():
             ctx.emit(TrainingProgress(ev.address, job_id=run.id, status=run.status, message=f"eval run ({subject})"))
         return self._wait(ctx, ev, remote)
+
+    def _leave_old(self, ctx: ApplyContext, old: ResourceState | None, remote: RemoteEval) -> None:
+        """A re-run's old eval goes at cleanup, once the new one has run (written with the new record)."""
+        old_id = str(old.attributes.get("eval_id") or "") if old is not None else ""
+        if old is None or not old_id or old_id == remote.id:
+            return
+        provider = ctx.provider
+        ctx.leave(
+            Leftover(old.address, self.describe(old), lambda: provider.delete_eval(old_id), record=old), save=False
+        )
 
     def _eval_for(self, ctx: ApplyContext, ev: EvaluationDesired) -> tuple[RemoteEval, str]:
         """The eval of these inputs: found by its metadata (an earlier, interrupted apply made it) or created."""

@@ -304,6 +304,8 @@ def score_tables(plan: Plan) -> list[ScoreTable]:
         if not isinstance(results, dict) or not results:
             out.append(ScoreTable(c.address, status, (), ()))
             continue
+        if c.action.creates:
+            status += " (the scores below are the last recorded)"
         order = (c.before or {}).get("subject_order") or []
         subjects = tuple([x for x in order if x in results] + [x for x in results if x not in order])
         graders: list[str] = []
@@ -438,11 +440,13 @@ def resource_block(change: ResourceChange, paint: Paint = _plain, *, with_cost: 
         lines.append(paint("  # cost: training cost not estimated", "dim"))
     sign = _sign(change.action)
     lines.append(f'{_paint_sign(sign, paint)} {change.kind} "{change.name}" {{')
+    hidden = view_of(change.kind).hidden  # shown in a section of their own (an evaluation's scores)
+    before = {k: v for k, v in change.before.items() if k not in hidden} if change.before is not None else None
     body = AttributeDiff(
         unknown=change.after_unknown,
         forces=change.replace_paths if change.action.is_replace else (),
         paint=paint,
-    ).render(_mode(change.action), change.before, change.after)
+    ).render(_mode(change.action), before, change.after)
     lines.extend(body)
     lines.append("    }")
     return lines

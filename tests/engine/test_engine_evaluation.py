@@ -219,6 +219,9 @@ def test_a_changed_test_set_re_runs_only_the_evaluation(evalproj: Path, emu: Emu
     emu.fast_training()
     assert cli(evalproj, "apply", "--auto-approve").code == 0
     jobs_before = emu.job_counts(PROJECT)
+    first_eval = load_state(evalproj).resources[EVALUATION].remote_id
+    created: list[str] = []
+    emu.hooks.after("create_eval_run", lambda op, req, resp: created.append(op) and None)
     with (evalproj / "data" / "test.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(_row(*QUESTIONS[10]))
     plan = _plan(cli, evalproj)
@@ -228,7 +231,9 @@ def test_a_changed_test_set_re_runs_only_the_evaluation(evalproj: Path, emu: Emu
     applied = cli(evalproj, "apply", "--auto-approve")
     assert applied.code == 0, applied.text
     assert emu.job_counts(PROJECT) == jobs_before == {"job.sft": 1}
-    assert _run_counts(emu) == {"tuned": 2, "base": 2}
+    assert len(created) == 2  # one new run per subject
+    assert _run_counts(emu) == {"tuned": 1, "base": 1}  # the old eval (and its runs) went at cleanup
+    assert load_state(evalproj).resources[EVALUATION].remote_id != first_eval
     results = load_state(evalproj).resources[EVALUATION].attributes["results"]
     assert results["tuned"]["graders"]["exact"]["total"] == 11
 
