@@ -44,6 +44,7 @@ META_SUBJECT: Final = "fineplan_subject"
 META_FILE: Final = "fineplan_items_file"
 _BAD: Final = frozenset({"failed", "canceled"})
 _MODEL_GRADERS: Final = frozenset({"score_model", "label_model"})
+_JUDGE_OUTPUT_TOKENS: Final = 16
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -391,7 +392,30 @@ class EvaluationKind(KindHandler):
             "status": record.status,
             "runs": {s: r.get("id") for s, r in (record.attributes.get("runs") or {}).items()},
             "results": record.attributes.get("results") or {},
+            "score_table": score_table_lines(record),
         }
+
+
+def score_table_lines(record: ResourceState) -> list[str]:
+    """The recorded scores as aligned text: a row per grader, a column per subject, the first one's delta over
+    the second (what `fineplan output evaluation.NAME` prints)."""
+    results = record.attributes.get("results") or {}
+    if not results:
+        return []
+    order = [s for s in record.attributes.get("subject_order") or results if s in results]
+    graders: list[str] = []
+    for r in results.values():
+        graders += [g for g in r.get("graders") or {} if g not in graders]
+    head = ["grader", *order, *(["delta"] if len(order) >= 2 else [])]
+    rows = [head]
+    for g in graders:
+        values = [((results[s].get("graders") or {}).get(g) or {}).get("score") for s in order]
+        row = [g, *(_fmt(v) for v in values)]
+        if len(order) >= 2:
+            row.append(f"{values[0] - values[1]:+.3f}" if values[0] is not None and values[1] is not None else "")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
 # ---------------------------------------------------------------- cost
@@ -424,9 +448,32 @@ def estimate_evaluation(ev: EvaluationDesired, ctx: CostContext) -> CostEstimate
             f"{subject}: {part.tokens:,} in × {format_usd(per_in)}/1M + {out_tokens:,} out × {format_usd(per_out)}/1M "
             f"({name}) = {format_usd(usd)}"
         )
-    if any(g.get("type") in _MODEL_GRADERS for g in ev.graders):
-        notes.append("grader model tokens (score_model / label_model) are billed on top and not estimated")
+    judged = [g for g in _flat_graders(ev.graders) if g.get("type") in _MODEL_GRADERS]
+    for g in judged:
+        # A judge reads the item and the sample and answers briefly: per subject, the test file's tokens plus the
+        # completions as input and ~16 tokens per item as output.
+        model = str(g.get("model") or "")
+        priced = ctx.prices.inference_price(model)
+        if priced is None:
+            notes.append(f"grader {g.get('name')}: no inference price for its model {model!r}; not estimated")
+            continue
+        name, per_in, per_out = priced
+        n = len(ev.subjects)
+        in_tokens = n * (part.tokens + part.examples * max_out)
+        out_tokens = n * part.examples * _JUDGE_OUTPUT_TOKENS
+        usd = Decimal(in_tokens) / 1_000_000 * per_in + Decimal(out_tokens) / 1_000_000 * per_out
+        total += usd
+        lines.append(f"grader {g.get('name')}: {in_tokens:,} in + {out_tokens:,} out ({name}) = {format_usd(usd)}")
+    if judged:
+        notes.append(f"model graders: assumed {_JUDGE_OUTPUT_TOKENS} output tokens per item and judgement")
     return CostEstimate("training", float(total), "; ".join(lines) + f" → {format_usd(total)}", True, tuple(notes))
+
+
+def _flat_graders(graders: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    out: list[Mapping[str, Any]] = []
+    for g in graders:
+        out += list((g.get("graders") or {}).values()) if g.get("type") == "multi" else [g]
+    return out
 
 
 def _base_model_of(address: str, ctx: CostContext) -> str | None:

@@ -186,7 +186,10 @@ def test_tuned_model_beats_base_so_the_gate_opens_and_a_second_plan_is_empty(
     assert shown.code == 0 and "No changes." in shown.out
     assert "evaluation.quality: current" in shown.out and "exact" in shown.out and "+1.000" in shown.out
     output = cli(evalproj, "output", EVALUATION)
-    assert output.code == 0 and '"exact"' in output.out and "run_id" in output.out
+    assert output.code == 0 and "run_id" in output.out
+    assert "grader   tuned  base   delta" in output.out and "exact    1.000  0.000  +1.000" in output.out
+    raw = cli(evalproj, "output", "--json", f"{EVALUATION}.results")
+    assert json.loads(raw.out)["tuned"]["graders"]["exact"]["score"] == 1.0
 
 
 def test_unreachable_min_score_keeps_the_prod_deployment_from_being_created(
@@ -269,3 +272,30 @@ def test_sigkill_during_the_evaluation_never_starts_a_second_run(
     record = load_state(evalproj).resources[EVALUATION]
     assert record.status == "completed" and record.attributes["results"]["tuned"]["graders"]["exact"]["score"] == 1.0
     poll(lambda: emu.deployment("prod"), 10, "prod deployment")
+
+
+def test_only_a_subject_model_change_re_runs_and_an_eval_deleted_outside_is_run_again(
+    evalproj: Path, emu: Emu, cli: RunCli
+) -> None:
+    emu.fast_training()
+    assert cli(evalproj, "apply", "--auto-approve").code == 0
+    main = evalproj / "specs" / "main.yaml"
+    text = main.read_text(encoding="utf-8")
+    base_spec = "name: base\nspec:\n  model: gpt-4.1-mini-2025-04-14\n  type: global_standard\n  capacity: 10\n"
+    assert base_spec in text
+    main.write_text(text.replace(base_spec, base_spec.replace("capacity: 10", "capacity: 20")), encoding="utf-8")
+    acting = {a: c["action"] for a, c in changes_by_address(_plan(cli, evalproj)).items() if c["action"] != "no-op"}
+    assert acting == {"deployment.base": "update"}  # capacity is no input of the evaluation
+
+    main.write_text(text.replace("seed: 7", "seed: 8"), encoding="utf-8")  # the tuned model will be retrained
+    plan = changes_by_address(_plan(cli, evalproj))
+    assert plan["job.sft"]["action"] == "create-then-delete"
+    assert plan[EVALUATION]["action"] == "create-then-delete"
+    assert "subject model changed: tuned" in plan[EVALUATION]["reasons"][0]["message"]
+
+    main.write_text(text, encoding="utf-8")
+    emu.openai.evals.delete(load_state(evalproj).resources[EVALUATION].remote_id)
+    plan = changes_by_address(_plan(cli, evalproj))
+    assert plan[EVALUATION]["action"] == "create"
+    assert plan[EVALUATION]["reasons"][0]["code"] == "deleted_outside"
+    assert {a: c["action"] for a, c in plan.items() if a != EVALUATION} == {a: "no-op" for a in plan if a != EVALUATION}
