@@ -299,3 +299,23 @@ def test_only_a_subject_model_change_re_runs_and_an_eval_deleted_outside_is_run_
     assert plan[EVALUATION]["action"] == "create"
     assert plan[EVALUATION]["reasons"][0]["code"] == "deleted_outside"
     assert {a: c["action"] for a, c in plan.items() if a != EVALUATION} == {a: "no-op" for a in plan if a != EVALUATION}
+
+
+def test_no_wait_leaves_the_runs_going_and_the_next_apply_collects_them(evalproj: Path, emu: Emu, cli: RunCli) -> None:
+    emu.fast_training()
+    targets = ("-target", "deployment.tuned-dev", "-target", "deployment.base")
+    assert cli(evalproj, "apply", "--auto-approve", *targets).code == 0
+    emu.hooks.after("create_eval", lambda op, req, resp: emu.clock.freeze())  # its runs stay queued
+    deferred = cli(evalproj, "apply", "--auto-approve", "--no-wait")
+    assert EVALUATION in deferred.text and "re-run apply" in deferred.text
+    assert load_state(evalproj).resources[EVALUATION].status == "running"
+    assert [d.name for d in emu.deployments() if d.name == "prod"] == []
+    plan = _plan(cli, evalproj)
+    assert changes_by_address(plan)[EVALUATION]["action"] == "wait"
+    assert [(g["status"], g["checks"][0]["bound"]) for g in plan["gates"]] == [("pending", "evaluation")]
+    emu.hooks.clear()
+    emu.clock.thaw()
+    finished = cli(evalproj, "apply", "--auto-approve")
+    assert finished.code == 0, finished.text
+    assert _run_counts(emu) == {"tuned": 1, "base": 1}
+    assert emu.deployment("prod").properties.provisioning_state == "Succeeded"
