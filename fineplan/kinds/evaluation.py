@@ -33,7 +33,7 @@ from fineplan.plan.rules import READY, Condition, CostContext, CostLine, Desired
 from fineplan.pricing import CostEstimate
 from fineplan.pricing.estimate import format_usd
 from fineplan.providers.base import EvalRequest, EvalRunRequest, Provider, RemoteEval, RemoteEvalRun
-from fineplan.resource import Desired, Kind
+from fineplan.resource import Desired, Kind, Unknown
 from fineplan.spec.models import DatasetRef, Evaluation
 from fineplan.spec.project import ResourceEntry, dataset_name
 from fineplan.state.drift import Drift, DriftChange
@@ -42,6 +42,8 @@ from fineplan.state.refresh import AdoptContext, Reads, Refreshed
 
 META_SUBJECT: Final = "fineplan_subject"
 META_FILE: Final = "fineplan_items_file"
+META_MODEL: Final = "fineplan_model"  # a run's metadata: the model its subject deployment served
+SERVED_PREFIX: Final = "served_model_"  # attribute of a job-serving subject: the fine-tuned model evaluated
 _BAD: Final = frozenset({"failed", "canceled"})
 _MODEL_GRADERS: Final = frozenset({"score_model", "label_model"})
 _JUDGE_OUTPUT_TOKENS: Final = 16
@@ -96,12 +98,21 @@ class EvaluationKind(KindHandler):
                 for key, address in subjects.items()
             },
         }
+        # A subject serving a job's model also compares the fine-tuned model itself (the job's output): a job
+        # retrained on the same inputs (it had failed) makes a new model, and the evaluation must run on it.
+        served: dict[str, str] = {}
+        for key, address in subjects.items():
+            job = getattr(known.get(address), "parent", None)
+            if job:
+                attrs[SERVED_PREFIX + key] = models[key]  # stands for the model until the builder resolves it
+                served[SERVED_PREFIX + key] = str(job)
         return EvaluationDesired(
             address=entry.address,
             name=ev.name,
             attributes=attrs,
             inputs_digest=digest(attrs),
             depends_on=(dataset, *sorted(set(subjects.values()))),
+            inputs_from=served,
             prevent_destroy=ev.lifecycle.prevent_destroy,
             ignore_changes=ev.lifecycle.ignore_changes,
             shown={"rows": data.examples} if data and data.examples is not None else {},
@@ -116,6 +127,14 @@ class EvaluationKind(KindHandler):
         )
 
     # ------------------------------------------------------------ plan
+
+    def prior(self, record: ResourceState) -> dict[str, Any]:
+        """The recorded inputs, and the fine-tuned model each job-serving subject was evaluated on."""
+        inputs = dict(record.attributes.get("inputs") or {})
+        for subject, model in (record.attributes.get("served") or {}).items():
+            if model:
+                inputs[SERVED_PREFIX + subject] = model
+        return inputs
 
     def before(self, record: ResourceState) -> dict[str, Any]:
         shown = self.prior(record)
@@ -144,6 +163,12 @@ class EvaluationKind(KindHandler):
             message = "graders changed"
         elif attribute == "sampling":
             message = f"sampling changed: {old} → {new}"
+        elif attribute.startswith(SERVED_PREFIX):
+            subject = attribute.removeprefix(SERVED_PREFIX)
+            if isinstance(new, Unknown):
+                message = f"subject {subject}'s model will be trained anew"
+                return ActionReason(ReasonCode.DEPENDENCY_REPLACED, message, attribute)
+            message = f"subject {subject} now serves {new}; evaluated {old}"
         elif attribute == "subjects":
             changed = [k for k in sorted({*(old or {}), *(new or {})}) if (old or {}).get(k) != (new or {}).get(k)]
             message = "subject model changed: " + ", ".join(changed) if changed else "subjects changed"
@@ -245,7 +270,12 @@ class EvaluationKind(KindHandler):
                             deployment=deployments[subject],
                             file_id=file_id,
                             sampling=dict(ev.sampling),
-                            metadata={**_meta(ev, ctx.project), META_SUBJECT: subject, META_OP: intent.op_id},
+                            metadata={
+                                **_meta(ev, ctx.project),
+                                META_SUBJECT: subject,
+                                META_OP: intent.op_id,
+                                META_MODEL: _served_model(ctx, ev.subjects[subject]),
+                            },
                         )
                     )
             except ProviderError:
@@ -502,6 +532,8 @@ def _record(
 ) -> ResourceState:
     attrs: dict[str, Any] = {
         "inputs": dict(ev.attributes) if inputs_known else {},
+        # The model each subject's deployment served when its run started (from the run's metadata).
+        "served": {s: runs[s].metadata.get(META_MODEL, "") for s in ev.subjects if s in runs},
         "eval_id": remote.id,
         "items_file": file_id,
         "criteria": dict(remote.criteria),
@@ -566,6 +598,11 @@ def _usable(runs: Sequence[RemoteEvalRun], ev: EvaluationDesired) -> list[Remote
 
 def _meta(ev: EvaluationDesired, project: str) -> dict[str, str]:
     return {META_ADDRESS: ev.address, META_DIGEST: ev.inputs_digest, META_PROJECT: project}
+
+
+def _served_model(ctx: ApplyContext, address: str) -> str:
+    record = ctx.state.get(address)
+    return str(record.attributes.get("model") or "") if record is not None else ""
 
 
 def _deployment_name(ctx: ApplyContext, address: str) -> str:

@@ -291,9 +291,16 @@ def test_only_a_subject_model_change_re_runs_and_an_eval_deleted_outside_is_run_
     plan = changes_by_address(_plan(cli, evalproj))
     assert plan["job.sft"]["action"] == "create-then-delete"
     assert plan[EVALUATION]["action"] == "create-then-delete"
-    assert "subject model changed: tuned" in plan[EVALUATION]["reasons"][0]["message"]
+    messages = [r["message"] for r in plan[EVALUATION]["reasons"]]
+    assert "subject tuned's model will be trained anew" in messages and "subject model changed: tuned" in messages
 
     main.write_text(text, encoding="utf-8")
+    out = evalproj / "replace.json"
+    assert cli(evalproj, "plan", "-replace", "job.sft", "-out", out).code in (0, 2)
+    forced = changes_by_address(json.loads(cli(evalproj, "show", "-json", out).out))
+    assert forced[EVALUATION]["action"] == "create-then-delete"  # same inputs, but a new model to evaluate
+    assert [r["message"] for r in forced[EVALUATION]["reasons"]] == ["subject tuned's model will be trained anew"]
+
     emu.openai.evals.delete(load_state(evalproj).resources[EVALUATION].remote_id)
     plan = changes_by_address(_plan(cli, evalproj))
     assert plan[EVALUATION]["action"] == "create"
