@@ -112,3 +112,21 @@ def test_items_eval_runs_and_scores_per_grader(provider: AzureProvider, tmp_path
     provider.delete_eval(ev.id)
     provider.delete_eval(ev.id)  # already gone: not an error
     assert provider.list_eval_runs(ev.id) == []
+
+
+def test_a_refused_run_create_is_retried_once_without_a_second_run(tmp_path: Path) -> None:
+    from provider_helpers import running_provider
+
+    with running_provider(tmp_path / "emu", faults="fail=create_eval_run:1:503") as (emulator, provider):
+        items = [{"messages": [{"role": "user", "content": "q"}], "reference": "a"}]
+        path = tmp_path / "items.jsonl"
+        path.write_bytes(items_jsonl(items))
+        uploaded = provider.upload_eval_items(path, "items.jsonl")
+        ev = provider.create_eval(EvalRequest("one", item_schema(items), tuple(criteria(GRADERS[:1]))))
+        run = provider.create_eval_run(
+            EvalRunRequest(ev.id, "one", "nowhere", uploaded.id, metadata={"fineplan_op": "op-1"})
+        )
+        assert emulator.server.emulator.faults.calls("create_eval_run") == 2
+        assert [r.id for r in provider.list_eval_runs(ev.id)] == [run.id]
+        failed = _finished(provider, ev.id, run.id)
+        assert failed.status == "failed" and failed.error and failed.error.startswith("DeploymentNotFound")
