@@ -6,7 +6,9 @@ RAI policy, upgrade option, tags) and what replaces (type, account, name); a rep
 and name deletes the old deployment first (delete-then-create: it is down until the new one is created), one
 that moves creates the new one first and deletes the old one at cleanup.
 
-A gate holds a deployment back until its job's final metrics pass every bound.
+A gate holds a deployment back until its job's final metrics pass every bound, and (an evaluation gate) until an
+Evaluation's recorded results of the subject standing for its model pass every score bound: the gated deployment
+depends on the evaluation, so it waits while the evaluation (re)runs, and the gate is re-checked before the put.
 
 `{job: NAME, checkpoint: best | last | STEP}` serves one of the job's checkpoints (fineplan.kinds.checkpoints):
 the plan resolves it from the job record's checkpoints and shows the step and why in a `checkpoint` attribute,
@@ -19,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from fineplan.apply.context import ApplyContext, GateFailed, Leftover
+from fineplan.apply.context import ApplyContext, Deferred, GateFailed, Leftover
 from fineplan.apply.events import DeploymentProgress
 from fineplan.diagnostics import Diagnostic, Location
 from fineplan.errors import ConfigError, StateError
@@ -33,7 +35,7 @@ from fineplan.plan.rules import CostContext, CostLine, DesiredContext, GateOutco
 from fineplan.pricing import CostEstimate, PriceTable, estimate_deployment, estimate_hosting_change
 from fineplan.providers.base import DeploymentRequest, Provider, RemoteDeployment
 from fineplan.resource import Desired, Kind, Unknown
-from fineplan.spec.models import CheckpointRef, Deployment, JobRef
+from fineplan.spec.models import CheckpointRef, Deployment, EvaluationGate, JobRef
 from fineplan.spec.project import ResourceEntry
 from fineplan.state.drift import Drift, DriftChange
 from fineplan.state.model import ResourceState
@@ -63,7 +65,9 @@ class DeploymentDesired(Desired):
     version_upgrade: str
     account: str
     tags: Mapping[str, str] = field(default_factory=dict)
-    gate: Mapping[str, float] = field(default_factory=dict)  # spec bound → limit
+    gate: Mapping[str, float] = field(default_factory=dict)  # spec bound → limit (the job's final metrics)
+    # An evaluation gate: the EvaluationGate's fields, `evaluation` as an address and `subject` resolved.
+    eval_gate: Mapping[str, Any] = field(default_factory=dict)
     checkpoint: str | int | None = None  # best | last | a step of `parent`'s checkpoints; None: its final model
     elsewhere: bool = False  # in another account than the target's default one (the plan's reasons say which)
 
@@ -115,12 +119,16 @@ class DeploymentKind(KindHandler):
         if parent and checkpoint is not None:
             attrs["checkpoint"] = {"selector": checkpoint}
             inputs_from["checkpoint"] = parent
+        eval_gate = _eval_gate(s.gate.evaluation, attrs["model"], known) if s.gate and s.gate.evaluation else {}
+        depends = (parent,) if parent else ()
+        if eval_gate:
+            depends = (*depends, eval_gate["evaluation"])
         return DeploymentDesired(
             address=entry.address,
             name=dep.name,
             attributes=attrs,
             inputs_digest=digest(attrs),
-            depends_on=(parent,) if parent else (),
+            depends_on=depends,
             inputs_from=inputs_from,
             prevent_destroy=dep.lifecycle.prevent_destroy,
             ignore_changes=dep.lifecycle.ignore_changes,
@@ -132,7 +140,8 @@ class DeploymentKind(KindHandler):
             version_upgrade=s.version_upgrade,
             account=account,
             tags=dict(s.tags),
-            gate=s.gate.model_dump(exclude_none=True) if s.gate else {},
+            gate=s.gate.model_dump(exclude_none=True, exclude={"evaluation"}) if s.gate else {},
+            eval_gate=eval_gate,
             checkpoint=checkpoint,
             elsewhere=bool(s.account) and s.account != ctx.default_account,
         )
@@ -190,17 +199,44 @@ class DeploymentKind(KindHandler):
 
     def gate(self, want: Desired, change: ResourceChange, view: PlanView) -> GateOutcome | None:
         dep = _want(want)
-        if not dep.gate or not dep.parent or not change.action.changes:
+        if not change.action.changes or not ((dep.gate and dep.parent) or dep.eval_gate):
             return None
-        job = view.record(dep.parent)
-        job_action = view.action_of(dep.parent)
-        retrains = job_action is not None and job_action.creates
-        metrics = job.attributes.get("metrics") if job is not None and not retrains else None
-        if not metrics:
-            pending = tuple({"bound": b, "limit": v} for b, v in dep.gate.items())
-            return GateOutcome(GateResult(dep.address, dep.parent, GateStatus.PENDING, pending))
-        status, checks = evaluate_gate(dep.gate, metrics)
-        result = GateResult(dep.address, dep.parent, status, tuple(checks))
+        statuses: list[GateStatus] = []
+        checks: list[dict[str, Any]] = []
+        if dep.gate and dep.parent:
+            job = view.record(dep.parent)
+            job_action = view.action_of(dep.parent)
+            retrains = job_action is not None and job_action.creates
+            metrics = job.attributes.get("metrics") if job is not None and not retrains else None
+            if not metrics:
+                statuses.append(GateStatus.PENDING)
+                checks += [{"bound": b, "limit": v} for b, v in dep.gate.items()]
+            else:
+                status, found = evaluate_gate(dep.gate, metrics)
+                statuses.append(status)
+                checks += found
+        evaluation = None
+        if dep.eval_gate:
+            evaluation = str(dep.eval_gate["evaluation"])
+            action = view.action_of(evaluation)
+            record = view.record(evaluation)
+            reruns = action is not None and (action.creates or action is Action.WAIT)
+            if reruns or record is None or record.status != "completed":
+                statuses.append(GateStatus.PENDING)
+                why = f"{evaluation} runs first" if reruns or record is None else f"{evaluation} is {record.status}"
+                checks.append({"bound": "evaluation", "evaluation": evaluation, "pending": why})
+            else:
+                status, found = evaluate_eval_gate(dep.eval_gate, record.attributes.get("results") or {})
+                statuses.append(status)
+                checks += found
+        status = (
+            GateStatus.FAILED
+            if GateStatus.FAILED in statuses
+            else GateStatus.PENDING
+            if GateStatus.PENDING in statuses
+            else GateStatus.PASSED
+        )
+        result = GateResult(dep.address, dep.parent or evaluation or "", status, tuple(checks), evaluation)
         return GateOutcome(result, f"gate failed: {_failing(checks)}" if status is GateStatus.FAILED else None)
 
     def cost(self, change: ResourceChange, want: Desired | None, ctx: CostContext) -> CostLine | None:
@@ -325,6 +361,15 @@ class DeploymentKind(KindHandler):
                 status, checks = evaluate_gate(dep.gate, metrics)
                 if status is not GateStatus.PASSED:
                     raise GateFailed(f"gate failed: {_failing(checks)}")
+        if dep.eval_gate:
+            # Re-checked from state now that the evaluation has run: the plan's verdict may predate its results.
+            evaluation = str(dep.eval_gate["evaluation"])
+            record = ctx.state.get(evaluation)
+            if record is None or record.status != "completed":
+                raise Deferred(f"waiting for {evaluation} to finish (re-run apply)")
+            status, checks = evaluate_eval_gate(dep.eval_gate, record.attributes.get("results") or {})
+            if status is not GateStatus.PASSED:
+                raise GateFailed(f"gate failed: {_failing(checks)}")
         provider = ctx.provider
         account = dep.account or provider.default_account
         old = ctx.state.get(dep.address)
@@ -445,8 +490,38 @@ def _checkpoint_of(ctx: ApplyContext, dep: DeploymentDesired) -> tuple[str, dict
     return choice.model, described(dep.checkpoint, choice)
 
 
+def evaluate_eval_gate(gate: Mapping[str, Any], results: Mapping[str, Any]) -> tuple[GateStatus, list[dict[str, Any]]]:
+    """Each bound of an evaluation gate against the evaluation's recorded results."""
+    from fineplan.kinds.evaluation_data import gate_checks
+
+    subject = gate.get("subject")
+    if not subject:
+        why = f"no subject of {gate['evaluation']} serves this deployment's model"
+        return GateStatus.FAILED, [{"bound": "subject", "passed": False, "why": why}]
+    checks = list(gate_checks(gate, str(subject), results))
+    return (GateStatus.PASSED if all(c["passed"] for c in checks) else GateStatus.FAILED), checks
+
+
+def _eval_gate(gate: EvaluationGate, model: Any, known: Mapping[str, Desired]) -> dict[str, Any]:
+    """The gate with its evaluation as an address and its subject resolved: by default the subject whose
+    deployment serves the same model as this deployment."""
+    address = f"evaluation.{gate.evaluation}"
+    out = gate.model_dump(exclude_none=True)
+    out["evaluation"] = address
+    out["graders"] = list(gate.graders)
+    if gate.subject is None:
+        ev = known.get(address)
+        models: Mapping[str, Any] = getattr(ev, "subject_models", {}) or {}
+        matching = [s for s, m in sorted(models.items()) if m == model and s != gate.beats]
+        if matching:
+            out["subject"] = matching[0]
+    return out
+
+
 def _failing(checks: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{c['metric']} = {c['value']} (limit {c['limit']})" for c in checks if not c["passed"])
+    from fineplan.kinds.evaluation_data import describe_check
+
+    return "; ".join(str(c.get("why")) if "why" in c else describe_check(c) for c in checks if not c.get("passed"))
 
 
 def _hosting(attrs: Mapping[str, Any] | None, fine_tuned: bool, prices: PriceTable) -> CostEstimate | None:

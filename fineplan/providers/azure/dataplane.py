@@ -116,6 +116,11 @@ class DataPlane:
         if self._retries is not None:
             self._retries.record(exception_reason(exc))
 
+    @property
+    def client(self) -> AzureOpenAI:
+        """The SDK client, shared with the Evals API adapter (fineplan.providers.azure.evals)."""
+        return self._client
+
     def close(self) -> None:
         self._client.close()
 

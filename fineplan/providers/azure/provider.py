@@ -27,11 +27,16 @@ from fineplan.providers.base import (
     DeployableModel,
     DeploymentRequest,
     DiffResult,
+    EvalOutputItem,
+    EvalRequest,
+    EvalRunRequest,
     JobEvent,
     JobMetrics,
     JobRequest,
     ProgressFn,
     RemoteDeployment,
+    RemoteEval,
+    RemoteEvalRun,
     RemoteFile,
     RemoteJob,
 )
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
 
     from fineplan.providers.azure.controlplane import ControlPlane
     from fineplan.providers.azure.dataplane import DataPlane
+    from fineplan.providers.azure.evals import EvalsPlane
     from fineplan.spec.models import AzureTarget
 
 
@@ -164,6 +170,39 @@ class AzureProvider:
 
     def job_checkpoints(self, job_id: str) -> list[Checkpoint]:
         return self._dataplane.job_checkpoints(job_id)
+
+    # ------------------------------------------------------------ evaluations
+
+    @property
+    def _evals(self) -> EvalsPlane:
+        from fineplan.providers.azure.evals import EvalsPlane
+
+        data = self._dataplane
+        return EvalsPlane(data.client, self.tuning, self.retries)
+
+    def upload_eval_items(self, path: Path, filename: str) -> RemoteFile:
+        return self._evals.upload_items(path, filename)
+
+    def list_evals(self) -> list[RemoteEval]:
+        return self._evals.list_evals()
+
+    def create_eval(self, request: EvalRequest) -> RemoteEval:
+        return self._evals.create_eval(request)
+
+    def delete_eval(self, eval_id: str) -> None:
+        self._evals.delete_eval(eval_id)
+
+    def list_eval_runs(self, eval_id: str) -> list[RemoteEvalRun]:
+        return self._evals.list_runs(eval_id)
+
+    def get_eval_run(self, eval_id: str, run_id: str) -> RemoteEvalRun | None:
+        return self._evals.get_run(eval_id, run_id)
+
+    def create_eval_run(self, request: EvalRunRequest) -> RemoteEvalRun:
+        return self._evals.create_run(request)
+
+    def eval_output_items(self, eval_id: str, run_id: str) -> list[EvalOutputItem]:
+        return self._evals.output_items(eval_id, run_id)
 
     # ------------------------------------------------------------ deployments
 
