@@ -60,18 +60,27 @@ class ApplyResult:
     skipped: Mapping[str, str] = field(default_factory=dict)
     pending: tuple[str, ...] = ()  # submitted, still training (--no-wait)
     retries: Mapping[str, int] = field(default_factory=dict)  # calls the provider retried, per reason
+    cleaned: tuple[str, ...] = ()  # old objects of replacements deleted at cleanup, as "address: what"
 
     @property
     def ok(self) -> bool:
         return self.status is not ApplyStatus.CANCELLED and not self.failed
 
     def counts(self) -> dict[str, int]:
-        """Resources added, changed and destroyed by the changes that were done (a replacement is both)."""
+        """Resources added, changed and destroyed by the changes that were done (a replacement is both). A
+        create-then-delete counts as destroyed only once cleanup deleted its old object: one kept because a gated
+        or unfinished dependent still needs it is still there (a later apply deletes it)."""
         done = [c for c in self.plan.resource_changes if c.address in self.done]
+        cleaned = {entry.split(": ", 1)[0] for entry in self.cleaned}
+        destroyed = [
+            c for c in done if c.action.destroys and (c.action is not Action.CREATE_THEN_DELETE or c.address in cleaned)
+        ]
+        kept = [c for c in done if c.action is Action.CREATE_THEN_DELETE and c.address not in cleaned]
         return {
             "added": sum(c.action.creates for c in done),
             "changed": sum(c.action is Action.UPDATE for c in done),
-            "destroyed": sum(c.action.destroys for c in done),
+            "destroyed": len(destroyed),
+            "kept": len(kept),
         }
 
 
@@ -359,6 +368,7 @@ class Engine:
                     dict(report.skipped),
                     tuple(report.pending),
                     provider.retry_counts(),
+                    tuple(report.cleaned),
                 )
 
     def _check_fresh(self, saved: Plan, stored: State | None, project: Project) -> None:

@@ -13,24 +13,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from fineplan.datasets.eval_items import eval_item
 from fineplan.graders.formula import FormulaError, evaluate
 from fineplan.providers.base import EvalOutputItem
 
-_DROPPED = ("messages", "tools", "parallel_tool_calls")
-
 
 def to_item(row: Mapping[str, Any], fmt: str) -> dict[str, Any]:
-    """One test row as an eval item: a chat row's conversation before its last assistant turn (`messages`) and
-    that turn's text (`reference`); a reinforcement row's `messages` and every other top-level field."""
-    messages = [m for m in row.get("messages") or [] if isinstance(m, Mapping)]
-    if fmt == "reinforcement":
-        item = {k: v for k, v in row.items() if k not in _DROPPED}
-        item["messages"] = [_message(m) for m in messages]
-        return item
-    last = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=None)
-    if last is None:
-        return {"messages": [_message(m) for m in messages], "reference": ""}
-    return {"messages": [_message(m) for m in messages[:last]], "reference": _text(messages[last].get("content"))}
+    """One test row as an eval item, by the rule lint checks graders against (`fineplan.datasets.eval_items`),
+    with each message cut to the role and content the completions data source sends."""
+    item = dict(eval_item(row, fmt))
+    item["messages"] = [_message(m) for m in item.get("messages") or [] if isinstance(m, Mapping)]
+    if fmt == "chat":
+        item.setdefault("reference", "")  # a row without a final assistant turn (FP467) scores as a failure
+    return item
 
 
 def read_items(path: Path, fmt: str) -> list[dict[str, Any]]:
@@ -176,11 +171,3 @@ def _num(value: Any) -> str:
 
 def _message(m: Mapping[str, Any]) -> dict[str, Any]:
     return {"role": str(m.get("role") or "user"), "content": m.get("content") if m.get("content") is not None else ""}
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(p.get("text") or "") for p in content if isinstance(p, Mapping))
-    return ""

@@ -54,7 +54,7 @@ def test_the_promotion_example_trains_in_dev_and_serves_from_prod(promotion: Pat
     assert cli(promotion, "lint").code == 0
     applied = cli(promotion, "apply", "--auto-approve")
     assert applied.code == 0, applied.text
-    assert "Apply complete! Resources: 7 added, 0 changed, 0 destroyed." in applied.out
+    assert "Apply complete! Resources: 10 added, 0 changed, 0 destroyed." in applied.out
 
     state = load_state(promotion)
     dpo_model = state.resources["job.support-dpo"].attributes["fine_tuned_model"]
@@ -64,6 +64,11 @@ def test_the_promotion_example_trains_in_dev_and_serves_from_prod(promotion: Pat
     assert (prod.attributes["account"], prod.attributes["type"]) == ("prod", "global_standard")
     assert candidate.attributes["model"] == prod.attributes["model"] == dpo_model
     assert str(prod.remote_id).startswith(f"/subscriptions/{PROD_SUB}/resourceGroups/rg-serving-prod/")
+
+    # Prod was created only after the candidate beat its base model on the held-out questions.
+    results = state.resources["evaluation.support-quality"].attributes["results"]
+    candidate_close, base_close = (results[s]["graders"]["close"]["score"] for s in ("candidate", "base"))
+    assert candidate_close >= 0.7 and candidate_close >= base_close + 0.2, results
 
     # Prod lives in another subscription: it deployed the dev model by naming dev as the model's source.
     served = _arm_deployment(promotion, PROD_SUB, "rg-serving-prod", "prod", "support-prod")
@@ -91,8 +96,32 @@ def test_the_promotion_example_trains_in_dev_and_serves_from_prod(promotion: Pat
     assert not any("in account" in r["message"] for r in candidate_reasons)
 
 
+def test_a_retrained_model_that_fails_the_gate_leaves_prod_on_the_old_one(promotion: Path, cli: RunCli) -> None:
+    assert cli(promotion, "apply", "--auto-approve").code == 0
+    old_model = load_state(promotion).resources["deployment.support-prod"].attributes["model"]
+
+    # New training data retrains both jobs and re-runs the evaluation; this time the bar is out of reach.
+    append_row(promotion, "data/support_chat.jsonl")
+    edit(promotion, "specs/deployments.yaml", "min_score: {close: 0.7}", "min_score: {close: 0.99}")
+    applied = cli(promotion, "apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "skipped deployment.support-prod: gate failed: close score of candidate" in applied.out
+    # The old jobs (and so the model prod serves) are kept, and the summary does not claim they were destroyed.
+    assert "0 destroyed (4 replaced kept until what still uses them is done)." in applied.out, applied.out
+
+    state = load_state(promotion)
+    new_model = state.resources["job.support-dpo"].attributes["fine_tuned_model"]
+    assert new_model != old_model
+    assert state.resources["deployment.support-prod"].attributes["model"] == old_model
+    asked = cli(promotion, "chat", "deployment.support-prod", "Do you ship to Norway?", "--json")
+    assert asked.code == 0, asked.text
+    assert json.loads(asked.out)["model"] == old_model
+
+
 def test_a_type_prod_does_not_offer_in_its_region_is_fp333(promotion: Path, cli: RunCli) -> None:
-    edit(promotion, "specs/deployments.yaml", "type: global_standard", "type: standard")
+    edit(
+        promotion, "specs/deployments.yaml", "account: prod\n  type: global_standard", "account: prod\n  type: standard"
+    )
     linted = cli(promotion, "lint")
     assert linted.code == 1, linted.text
     assert "FP333" in linted.text

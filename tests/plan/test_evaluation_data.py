@@ -35,9 +35,10 @@ def test_chat_rows_become_the_conversation_before_the_last_assistant_turn_and_it
 
 def test_reinforcement_rows_keep_their_fields_for_the_graders() -> None:
     item = to_item({"messages": [{"role": "user", "content": "q"}], "answer": "42", "tools": []}, "reinforcement")
-    assert item == {"messages": [{"role": "user", "content": "q"}], "answer": "42"}
+    # The row itself, as lint resolves `{{item.*}}` against it (fineplan.datasets.eval_items).
+    assert item == {"messages": [{"role": "user", "content": "q"}], "answer": "42", "tools": []}
     schema = item_schema([item])
-    assert set(schema["properties"]) == {"messages", "answer"} and schema["required"] == ["messages"]
+    assert set(schema["properties"]) == {"messages", "answer", "tools"} and schema["required"] == ["messages"]
 
 
 def test_multi_graders_are_sent_as_sub_graders_and_combined_per_item() -> None:
