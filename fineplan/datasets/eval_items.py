@@ -12,11 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from fineplan.datasets import codes as C
 from fineplan.datasets.findings import KEEP
-from fineplan.datasets.scan import iter_lines
+from fineplan.datasets.scan import iter_rows
 from fineplan.diagnostics import Diagnostic, Location
 
 EVAL_ROWS = (
@@ -68,24 +66,12 @@ def rows_without_reference(
     `{{item.reference}}`; at the first such row, with further rows as occurrences and the total count."""
     found: list[Location] = []
     count = rows = 0
-    for file in dict.fromkeys(files):
-        try:
-            fh = open(file, "rb")  # noqa: SIM115 - closed by the with below
-        except OSError:
-            continue
-        with fh:
-            for line_no, (raw, _off) in enumerate(iter_lines(fh), start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    row = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
-                except orjson.JSONDecodeError:
-                    continue  # the dataset check reports it
-                rows += 1
-                if final_assistant_text(row) is None:
-                    count += 1
-                    if len(found) < KEEP:
-                        found.append(locate(file, line_no))
+    for file, line_no, row in iter_rows(files):
+        rows += 1
+        if final_assistant_text(row) is None:
+            count += 1
+            if len(found) < KEEP:
+                found.append(locate(file, line_no))
     if not count:
         return []
     who = ", ".join(repr(r) for r in readers)

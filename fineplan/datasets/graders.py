@@ -16,11 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from fineplan.datasets import codes as C
 from fineplan.datasets.findings import KEEP
-from fineplan.datasets.scan import iter_lines
+from fineplan.datasets.scan import iter_rows
 from fineplan.diagnostics import Diagnostic, Location
 from fineplan.graders.formula import FUNCTION_NAMES as FUNCTIONS
 from fineplan.graders.formula import problems as calculate_output_problems
@@ -295,26 +293,14 @@ def _missing_items(
     missing: dict[str, list[Location]] = {p: [] for p in paths}
     counts = dict.fromkeys(paths, 0)
     rows = 0
-    for file in dict.fromkeys(files):
-        try:
-            fh = open(file, "rb")  # noqa: SIM115 - closed by the with below
-        except OSError:
-            continue
-        with fh:
-            for line_no, (raw, _off) in enumerate(iter_lines(fh), start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    row = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
-                except orjson.JSONDecodeError:
-                    continue  # the dataset check reports it
-                rows += 1
-                item = item_of(row) if item_of is not None else row
-                for p in paths:
-                    if resolve(item, p) is _MISSING:
-                        counts[p] += 1
-                        if len(missing[p]) < KEEP:
-                            missing[p].append(locate(file, line_no))
+    for file, line_no, row in iter_rows(files):
+        rows += 1
+        item = item_of(row) if item_of is not None else row
+        for p in paths:
+            if resolve(item, p) is _MISSING:
+                counts[p] += 1
+                if len(missing[p]) < KEEP:
+                    missing[p].append(locate(file, line_no))
     out: list[Diagnostic] = []
     for p in paths:
         n = counts[p]
