@@ -25,7 +25,7 @@ from fineplan.errors import ConfigError, DiagnosticsError, FineplanError, Policy
 from fineplan.kinds import REGISTRY, KindHandler
 from fineplan.plan.costing import Budget
 from fineplan.plan.model import Action, Plan, PlanOptions
-from fineplan.providers.base import DiffResult, Provider
+from fineplan.providers.base import ChatReply, DiffResult, Provider
 from fineplan.resource import Desired, Kind
 from fineplan.spec.models import AzureTarget, LocalTarget
 from fineplan.spec.project import Project
@@ -60,18 +60,27 @@ class ApplyResult:
     skipped: Mapping[str, str] = field(default_factory=dict)
     pending: tuple[str, ...] = ()  # submitted, still training (--no-wait)
     retries: Mapping[str, int] = field(default_factory=dict)  # calls the provider retried, per reason
+    cleaned: tuple[str, ...] = ()  # old objects of replacements deleted at cleanup, as "address: what"
 
     @property
     def ok(self) -> bool:
         return self.status is not ApplyStatus.CANCELLED and not self.failed
 
     def counts(self) -> dict[str, int]:
-        """Resources added, changed and destroyed by the changes that were done (a replacement is both)."""
+        """Resources added, changed and destroyed by the changes that were done (a replacement is both). A
+        create-then-delete counts as destroyed only once cleanup deleted its old object: one kept because a gated
+        or unfinished dependent still needs it is still there (a later apply deletes it)."""
         done = [c for c in self.plan.resource_changes if c.address in self.done]
+        cleaned = {entry.split(": ", 1)[0] for entry in self.cleaned}
+        destroyed = [
+            c for c in done if c.action.destroys and (c.action is not Action.CREATE_THEN_DELETE or c.address in cleaned)
+        ]
+        kept = [c for c in done if c.action is Action.CREATE_THEN_DELETE and c.address not in cleaned]
         return {
             "added": sum(c.action.creates for c in done),
             "changed": sum(c.action is Action.UPDATE for c in done),
-            "destroyed": sum(c.action.destroys for c in done),
+            "destroyed": len(destroyed),
+            "kept": len(kept),
         }
 
 
@@ -269,11 +278,19 @@ class Engine:
         apply refuses such a plan before it spends anything."""
 
         def locate(address: str, attribute: str) -> Location | None:
+            """Where `attribute` (a dotted path under `spec`, e.g. model.checkpoint) is written, else the
+            nearest enclosing key that is."""
             entry = project.entries.get(address)
             if entry is None:
                 return None
-            spec = entry.doc.data.get("spec", {})
-            return entry.location("spec", attribute) if attribute in spec else entry.location("spec")
+            node: Any = entry.doc.data.get("spec", {})
+            path: list[str] = []
+            for part in attribute.split("."):
+                if not isinstance(node, Mapping) or part not in node:
+                    break
+                path.append(part)
+                node = node[part]
+            return entry.location("spec", *path)
 
         found: list[Diagnostic] = []
         for kind, handler in self.kinds.items():
@@ -351,6 +368,7 @@ class Engine:
                     dict(report.skipped),
                     tuple(report.pending),
                     provider.retry_counts(),
+                    tuple(report.cleaned),
                 )
 
     def _check_fresh(self, saved: Plan, stored: State | None, project: Project) -> None:
@@ -471,6 +489,24 @@ class Engine:
             if shown is not None:
                 out[address] = shown
         return out
+
+    def chat(
+        self, address: str, question: str, *, system: str | None = None, max_tokens: int | None = None
+    ) -> ChatReply:
+        """One chat completion from a deployment the state records as ready, in its own account."""
+        if not address.startswith(f"{Kind.DEPLOYMENT.prefix}."):
+            raise ConfigError(f"{address!r} is not a deployment address (deployment.NAME)")
+        project = self.project()
+        record = self.read_state().resources.get(address)
+        if record is None:
+            raise ConfigError(f"{address} is not in the state: run `fineplan apply` to create it first")
+        if record.status != "ready":
+            raise ConfigError(f"{address} is not deployed yet (status {record.status or 'unknown'}); apply first")
+        messages = [{"role": "system", "content": system}] if system else []
+        messages.append({"role": "user", "content": question})
+        with self.provider(project) as provider:
+            account = str(record.attributes.get("account") or provider.default_account)
+            return provider.chat(account, record.name, messages, max_tokens=max_tokens)
 
     def _edit_state(
         self,

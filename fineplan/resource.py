@@ -18,6 +18,7 @@ class Kind(enum.StrEnum):
     DATASET = "Dataset"
     JOB = "FineTuningJob"
     DEPLOYMENT = "Deployment"
+    EVALUATION = "Evaluation"
 
     @property
     def prefix(self) -> str:
@@ -33,7 +34,12 @@ class Kind(enum.StrEnum):
         return _BY_PREFIX.get(address.partition(".")[0])
 
 
-_PREFIX: Final = {Kind.DATASET: "dataset", Kind.JOB: "job", Kind.DEPLOYMENT: "deployment"}
+_PREFIX: Final = {
+    Kind.DATASET: "dataset",
+    Kind.JOB: "job",
+    Kind.DEPLOYMENT: "deployment",
+    Kind.EVALUATION: "evaluation",
+}
 _BY_PREFIX: Final = {prefix: kind for kind, prefix in _PREFIX.items()}
 
 

@@ -64,7 +64,9 @@ def run(args: argparse.Namespace, *, destroy: bool = False) -> int:
     status = "complete" if result.ok else "failed"
     write(
         f"\n{verb} {status}! Resources: {counts['added']} added, {counts['changed']} changed, "
-        f"{counts['destroyed']} destroyed.\n"
+        f"{counts['destroyed']} destroyed"
+        + (f" ({counts['kept']} replaced kept until what still uses them is done)" if counts["kept"] else "")
+        + ".\n"
     )
     for address, reason in result.skipped.items():
         write(f"  skipped {address}: {reason}\n")

@@ -5,7 +5,8 @@ holds can be inspected with the SDKs or curl; outside a project (no fineplan.yam
 directory removed on exit, instead of creating `.fineplan/` wherever it was started. The first line printed is
 `fineplan emulator listening on URL` (then the CA file with --tls); the next ones name each account served:
 subscription, resource group, location and data-plane URL, which ARM URLs and
-`CognitiveServicesManagementClient(subscription_id=...)` need.
+`CognitiveServicesManagementClient(subscription_id=...)` need. A project whose local target lists `accounts` has
+them served, as its embedded emulator serves them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fineplan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fineplan.emulator.config import AccountSpec
 
 API_KEY_ENV = "FINEPLAN_EMULATOR_API_KEY"  # the same variable clients of a running emulator read
 
@@ -62,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
 
     scratch: tempfile.TemporaryDirectory[str] | None = None
     data_dir = args.data_dir
+    args.target_accounts = None
     if data_dir is None and (Path(args.chdir) / "fineplan.yaml").is_file():
         data_dir = project_data_dir(Path(args.chdir))
+        args.target_accounts = _project_accounts(Path(args.chdir))
     elif data_dir is None:  # not in a project: keep nothing rather than litter the current directory
         scratch = tempfile.TemporaryDirectory(prefix="fineplan-emulator-")
         data_dir = Path(scratch.name)
@@ -80,13 +87,36 @@ def run(args: argparse.Namespace) -> int:
             scratch.cleanup()
 
 
+def _project_accounts(root: Path) -> list[AccountSpec] | None:
+    """The accounts a project's default target declares, when it is a local target that lists `accounts`: served
+    as the embedded emulator would serve them (None: emulator.yaml or open mode decides)."""
+    from fineplan.providers.factory import emulator_accounts
+    from fineplan.spec.loader import load_project
+    from fineplan.spec.models import LocalTarget
+
+    project, _ = load_project(root)
+    if project is None:
+        return None
+    target = project.settings.targets.get(project.settings.default_target)
+    return emulator_accounts(target) if isinstance(target, LocalTarget) else None
+
+
 def _serve(args: argparse.Namespace, data_dir: Path) -> int:
     from fineplan.emulator.embedded import build_config
     from fineplan.emulator.faults import parse_faults
     from fineplan.emulator.server import EmulatorServer
 
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
-    config = build_config(data_dir, speed=args.speed, faults=args.faults, api_key=api_key, quota=_quota(args.quota))
+    accounts = getattr(args, "target_accounts", None)
+    config = build_config(
+        data_dir,
+        speed=args.speed,
+        faults=args.faults,
+        api_key=api_key,
+        quota=_quota(args.quota),
+        accounts=accounts,
+        default_account=accounts[0].name if accounts else None,
+    )
     parse_faults(config.faults)  # a bad spec stops here with a clear message
     server = EmulatorServer(
         data_dir,

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "state_cmd",
     "import_cmd",
     "job_cmd",
+    "chat_cmd",
     "unlock_cmd",
 )
 

@@ -68,4 +68,7 @@ def _write_all(values: dict[str, dict[str, Any]], *, as_json: bool) -> None:
         write(f"{address}:\n")
         width = max((len(k) for k in outputs), default=0)
         for key, val in outputs.items():
+            if key == "score_table" and isinstance(val, list):  # an evaluation's scores, as a table
+                write("  score_table:\n" + "".join(f"    {line}\n" for line in val) if val else "")
+                continue
             write(f"  {key:<{width}} = {json.dumps(val)}\n")

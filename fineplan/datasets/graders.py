@@ -16,11 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from fineplan.datasets import codes as C
 from fineplan.datasets.findings import KEEP
-from fineplan.datasets.scan import iter_lines
+from fineplan.datasets.scan import iter_rows
 from fineplan.diagnostics import Diagnostic, Location
 from fineplan.graders.formula import FUNCTION_NAMES as FUNCTIONS
 from fineplan.graders.formula import problems as calculate_output_problems
@@ -37,6 +35,7 @@ __all__ = [
     "TEMPLATE",
     "calculate_output_problems",
     "check_grader",
+    "item_references",
     "json_schema_of",
     "resolve",
 ]
@@ -63,6 +62,8 @@ class _Out:
 
 
 Locate = Callable[[Path, int], Location]
+ItemOf = Callable[[Any], Any]
+TRAINING_ROWS = "Every row of the training and validation files must have the field the grader reads."
 
 
 def _at(file: Path, line: int) -> Location:
@@ -75,11 +76,17 @@ def check_grader(
     rows_files: list[Path],
     location: Location,
     locate: Locate = _at,
+    *,
+    item_of: ItemOf | None = None,
+    rows_detail: str = TRAINING_ROWS,
+    skip_items: frozenset[str] = frozenset(),
 ) -> list[Diagnostic]:
     """Every RFT cross-check for one job's grader; diagnostics point at `location` (the grader in the spec).
 
     `locate(file, line)` says where a row of `rows_files` is for the user: a transformed or split part's rows
-    are reported at their source file and line, never at the generated file."""
+    are reported at their source file and line, never at the generated file. `item_of(row)` is the item a row
+    gives the grader (default: the row itself; an Evaluation builds its eval item); item paths in `skip_items`
+    are checked by the caller."""
     out = _Out(location)
     if not isinstance(grader, dict):
         out.add(C.GRADER_SHAPE, "grader must be an object with a type")
@@ -91,15 +98,24 @@ def check_grader(
     for ref in dict.fromkeys(refs):
         head, _, rest = ref.partition(".")
         if head == "item":
-            if rest:
+            if rest and rest not in skip_items:
                 item_paths.append(rest)
         elif head == "sample":
             _check_sample_ref(ref, rest, schema, response_format, out)
         else:
             out.add(C.GRADER_TEMPLATE, f"template {{{{{ref}}}}} is neither item.* nor sample.*")
     if item_paths and rows_files:
-        out.diags.extend(_missing_items(item_paths, rows_files, location, locate))
+        out.diags.extend(_missing_items(item_paths, rows_files, location, locate, item_of, rows_detail))
     return out.diags
+
+
+def item_references(grader: dict[str, Any]) -> list[str]:
+    """The item paths a grader reads (`{{item.a.b}}` -> "a.b"), each once, whatever else is wrong with it."""
+    refs: list[str] = []
+    if isinstance(grader, dict):
+        _check_shape(grader, "grader", _Out(Location("")), refs)
+    paths = (ref.partition(".")[2] for ref in refs if ref.partition(".")[0] == "item")
+    return list(dict.fromkeys(p for p in paths if p))
 
 
 # ---------------------------------------------------------------- shapes
@@ -271,29 +287,20 @@ def _check_sample_ref(
 # ---------------------------------------------------------------- item.* against the rows
 
 
-def _missing_items(paths: list[str], files: list[Path], location: Location, locate: Locate) -> list[Diagnostic]:
+def _missing_items(
+    paths: list[str], files: list[Path], location: Location, locate: Locate, item_of: ItemOf | None, detail: str
+) -> list[Diagnostic]:
     missing: dict[str, list[Location]] = {p: [] for p in paths}
     counts = dict.fromkeys(paths, 0)
     rows = 0
-    for file in dict.fromkeys(files):
-        try:
-            fh = open(file, "rb")  # noqa: SIM115 - closed by the with below
-        except OSError:
-            continue
-        with fh:
-            for line_no, (raw, _off) in enumerate(iter_lines(fh), start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    row = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
-                except orjson.JSONDecodeError:
-                    continue  # the dataset check reports it
-                rows += 1
-                for p in paths:
-                    if resolve(row, p) is _MISSING:
-                        counts[p] += 1
-                        if len(missing[p]) < KEEP:
-                            missing[p].append(locate(file, line_no))
+    for file, line_no, row in iter_rows(files):
+        rows += 1
+        item = item_of(row) if item_of is not None else row
+        for p in paths:
+            if resolve(item, p) is _MISSING:
+                counts[p] += 1
+                if len(missing[p]) < KEEP:
+                    missing[p].append(locate(file, line_no))
     out: list[Diagnostic] = []
     for p in paths:
         n = counts[p]
@@ -306,7 +313,7 @@ def _missing_items(paths: list[str], files: list[Path], location: Location, loca
                 C.SEVERITY[C.GRADER_ITEM_MISSING],
                 C.GRADER_ITEM_MISSING,
                 f"{{{{item.{p}}}}} does not resolve in {n} of {rows} row(s): {where}{more}",
-                "Every row of the training and validation files must have the field the grader reads.",
+                detail,
                 location,
                 tuple(missing[p]),
                 n,

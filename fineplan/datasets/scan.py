@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from math import log as _log
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
@@ -194,6 +195,24 @@ def iter_lines(f: BinaryIO, start: int = 0, end: int | None = None) -> Iterator[
                 e = len(chunk)
             yield chunk[s:e], base + s
             s = e + 1
+
+
+def iter_rows(files: Iterable[Path]) -> Iterator[tuple[Path, int, Any]]:
+    """(file, line number, row) of every parseable JSONL row of `files`, each file once; unreadable files and
+    lines that are not JSON are skipped (the dataset check reports them)."""
+    for file in dict.fromkeys(files):
+        try:
+            fh = open(file, "rb")  # noqa: SIM115 - closed by the with below
+        except OSError:
+            continue
+        with fh:
+            for line_no, (raw, _off) in enumerate(iter_lines(fh), start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    yield file, line_no, orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+                except orjson.JSONDecodeError:
+                    continue
 
 
 def _reject_constant(name: str) -> Any:

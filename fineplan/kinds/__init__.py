@@ -13,11 +13,12 @@ from typing import Final
 from fineplan.kinds.base import KindHandler
 from fineplan.kinds.dataset import DatasetKind
 from fineplan.kinds.deployment import DeploymentKind
+from fineplan.kinds.evaluation import EvaluationKind
 from fineplan.kinds.job import JobKind
 from fineplan.resource import Kind
 
 REGISTRY: Final[Mapping[Kind, KindHandler]] = MappingProxyType(
-    {h.kind: h for h in (DatasetKind(), JobKind(), DeploymentKind())}
+    {h.kind: h for h in (DatasetKind(), JobKind(), DeploymentKind(), EvaluationKind())}
 )
 
 __all__ = ["REGISTRY", "KindHandler"]

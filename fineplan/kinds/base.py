@@ -55,6 +55,9 @@ class KindHandler(ABC):
     def output(self, record: ResourceState) -> Any | None:
         return None
 
+    def input_value(self, want: Desired, attribute: str, source: ResourceState, output: Any) -> Any | None:
+        return output
+
     def health(self, record: ResourceState) -> Health:
         return READY
 

@@ -6,7 +6,13 @@ RAI policy, upgrade option, tags) and what replaces (type, account, name); a rep
 and name deletes the old deployment first (delete-then-create: it is down until the new one is created), one
 that moves creates the new one first and deletes the old one at cleanup.
 
-A gate holds a deployment back until its job's final metrics pass every bound.
+A gate holds a deployment back until its job's final metrics pass every bound, and (an evaluation gate) until an
+Evaluation's recorded results of the subject standing for its model pass every score bound: the gated deployment
+depends on the evaluation, so it waits while the evaluation (re)runs, and the gate is re-checked before the put.
+
+`{job: NAME, checkpoint: best | last | STEP}` serves one of the job's checkpoints (fineplan.kinds.checkpoints):
+the plan resolves it from the job record's checkpoints and shows the step and why in a `checkpoint` attribute,
+which the record keeps; a retrained job with another best checkpoint swaps the model in place.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from fineplan.apply.context import ApplyContext, GateFailed, Leftover
+from fineplan.apply.context import ApplyContext, Deferred, GateFailed, Leftover
 from fineplan.apply.events import DeploymentProgress
 from fineplan.diagnostics import Diagnostic, Location
-from fineplan.errors import StateError
+from fineplan.errors import ConfigError, StateError
 from fineplan.kinds.base import KindHandler
+from fineplan.kinds.checkpoints import choose, deployable, described, missing, recorded
 from fineplan.kinds.job import trained_parent
 from fineplan.kinds.tags import TAG_ADDRESS, TAG_DIGEST, TAG_PREFIX, TAG_PROJECT
 from fineplan.plan.digest import digest
@@ -28,7 +35,7 @@ from fineplan.plan.rules import CostContext, CostLine, DesiredContext, GateOutco
 from fineplan.pricing import CostEstimate, PriceTable, estimate_deployment, estimate_hosting_change
 from fineplan.providers.base import DeploymentRequest, Provider, RemoteDeployment
 from fineplan.resource import Desired, Kind, Unknown
-from fineplan.spec.models import Deployment, JobRef
+from fineplan.spec.models import CheckpointRef, Deployment, EvaluationGate, JobRef
 from fineplan.spec.project import ResourceEntry
 from fineplan.state.drift import Drift, DriftChange
 from fineplan.state.model import ResourceState
@@ -58,7 +65,11 @@ class DeploymentDesired(Desired):
     version_upgrade: str
     account: str
     tags: Mapping[str, str] = field(default_factory=dict)
-    gate: Mapping[str, float] = field(default_factory=dict)  # spec bound → limit
+    gate: Mapping[str, float] = field(default_factory=dict)  # spec bound → limit (the job's final metrics)
+    # An evaluation gate: the EvaluationGate's fields, `evaluation` as an address and `subject` resolved.
+    eval_gate: Mapping[str, Any] = field(default_factory=dict)
+    checkpoint: str | int | None = None  # best | last | a step of `parent`'s checkpoints; None: its final model
+    elsewhere: bool = False  # in another account than the target's default one (the plan's reasons say which)
 
 
 @dataclass(frozen=True)
@@ -86,12 +97,17 @@ class DeploymentKind(KindHandler):
         s = dep.spec
         parent = f"job.{s.model.job}" if isinstance(s.model, JobRef) else None
         parent_desired = known.get(parent) if parent else None
+        checkpoint = s.model.checkpoint if isinstance(s.model, CheckpointRef) else None
         account = s.account or ctx.default_account or ""
-        attrs: dict[str, Any] = {
+        model_ref: dict[str, Any] = {
             # A `{job: X}` stands for X's inputs digest until X has trained (see fineplan.kinds.job).
-            "model": {"job": parent.partition(".")[2], "inputs": parent_desired.inputs_digest if parent_desired else ""}
-            if parent
-            else s.model,
+            "job": parent.partition(".")[2] if parent else "",
+            "inputs": parent_desired.inputs_digest if parent_desired else "",
+        }
+        if checkpoint is not None:
+            model_ref["checkpoint"] = checkpoint
+        attrs: dict[str, Any] = {
+            "model": model_ref if parent else s.model,
             "type": s.type,
             "capacity": s.capacity,
             "rai_policy": s.rai_policy,
@@ -99,13 +115,21 @@ class DeploymentKind(KindHandler):
             "account": s.account or ctx.default_account,
             "tags": dict(s.tags),
         }
+        inputs_from = {"model": parent} if parent else {}
+        if parent and checkpoint is not None:
+            attrs["checkpoint"] = {"selector": checkpoint}
+            inputs_from["checkpoint"] = parent
+        eval_gate = _eval_gate(s.gate.evaluation, attrs["model"], known) if s.gate and s.gate.evaluation else {}
+        depends = (parent,) if parent else ()
+        if eval_gate:
+            depends = (*depends, eval_gate["evaluation"])
         return DeploymentDesired(
             address=entry.address,
             name=dep.name,
             attributes=attrs,
             inputs_digest=digest(attrs),
-            depends_on=(parent,) if parent else (),
-            inputs_from={"model": parent} if parent else {},
+            depends_on=depends,
+            inputs_from=inputs_from,
             prevent_destroy=dep.lifecycle.prevent_destroy,
             ignore_changes=dep.lifecycle.ignore_changes,
             model=None if parent else str(s.model),
@@ -116,15 +140,44 @@ class DeploymentKind(KindHandler):
             version_upgrade=s.version_upgrade,
             account=account,
             tags=dict(s.tags),
-            gate=s.gate.model_dump(exclude_none=True) if s.gate else {},
+            gate=s.gate.model_dump(exclude_none=True, exclude={"evaluation"}) if s.gate else {},
+            eval_gate=eval_gate,
+            checkpoint=checkpoint,
+            elsewhere=bool(s.account) and s.account != ctx.default_account,
         )
 
     # ------------------------------------------------------------ plan
 
     def prior(self, record: ResourceState) -> dict[str, Any]:
-        return {k: record.attributes.get(k) for k in COMPARED}
+        return {k: record.attributes.get(k) for k in (*COMPARED, "checkpoint")}
+
+    def before(self, record: ResourceState) -> dict[str, Any]:
+        shown = {k: record.attributes.get(k) for k in COMPARED}
+        if record.attributes.get("checkpoint"):
+            shown["checkpoint"] = record.attributes["checkpoint"]
+        return shown
+
+    def input_value(self, want: Desired, attribute: str, source: ResourceState, output: Any) -> Any | None:
+        """A checkpoint deployment's model and `checkpoint` from the job record's checkpoints (None: not known)."""
+        dep = _want(want)
+        if dep.checkpoint is None:
+            return output
+        checkpoints = recorded(source.attributes.get("checkpoints"))
+        choice = choose(checkpoints, dep.checkpoint)
+        if attribute == "checkpoint":
+            if choice is None:
+                return missing(dep.checkpoint, checkpoints) if checkpoints else None
+            return described(dep.checkpoint, choice)
+        return choice.model if choice is not None else None
 
     def reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
+        found = self._reason(want, attribute, old, new)
+        dep = _want(want)
+        if dep.elsewhere and attribute in ("model", "checkpoint"):
+            return ActionReason(found.code, f"{found.message} (in account {dep.account})", found.attribute)
+        return found
+
+    def _reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:
         dep = _want(want)
         if attribute == "model":
             message = (
@@ -133,21 +186,57 @@ class DeploymentKind(KindHandler):
                 else f"model swaps {old} → {new}"
             )
             return ActionReason(ReasonCode.MODEL_SWAP, message, attribute)
+        if attribute == "checkpoint":
+            if isinstance(new, Mapping) and new.get("missing"):
+                steps = ", ".join(str(step) for step in new.get("steps") or [])
+                message = f"checkpoint step {new.get('selector')} does not exist ({dep.parent} has steps {steps})"
+            elif isinstance(new, Mapping) and new.get("step") is not None:
+                message = f"checkpoint step {new['step']}: {new.get('why')}"
+            else:
+                message = f"checkpoint {dep.checkpoint} of the retrained {dep.parent}"
+            return ActionReason(ReasonCode.MODEL_SWAP, message, attribute)
         return super().reason(want, attribute, old, new)
 
     def gate(self, want: Desired, change: ResourceChange, view: PlanView) -> GateOutcome | None:
         dep = _want(want)
-        if not dep.gate or not dep.parent or not change.action.changes:
+        if not change.action.changes or not ((dep.gate and dep.parent) or dep.eval_gate):
             return None
-        job = view.record(dep.parent)
-        job_action = view.action_of(dep.parent)
-        retrains = job_action is not None and job_action.creates
-        metrics = job.attributes.get("metrics") if job is not None and not retrains else None
-        if not metrics:
-            pending = tuple({"bound": b, "limit": v} for b, v in dep.gate.items())
-            return GateOutcome(GateResult(dep.address, dep.parent, GateStatus.PENDING, pending))
-        status, checks = evaluate_gate(dep.gate, metrics)
-        result = GateResult(dep.address, dep.parent, status, tuple(checks))
+        statuses: list[GateStatus] = []
+        checks: list[dict[str, Any]] = []
+        if dep.gate and dep.parent:
+            job = view.record(dep.parent)
+            job_action = view.action_of(dep.parent)
+            retrains = job_action is not None and job_action.creates
+            metrics = job.attributes.get("metrics") if job is not None and not retrains else None
+            if not metrics:
+                statuses.append(GateStatus.PENDING)
+                checks += [{"bound": b, "limit": v} for b, v in dep.gate.items()]
+            else:
+                status, found = evaluate_gate(dep.gate, metrics)
+                statuses.append(status)
+                checks += found
+        evaluation = None
+        if dep.eval_gate:
+            evaluation = str(dep.eval_gate["evaluation"])
+            action = view.action_of(evaluation)
+            record = view.record(evaluation)
+            reruns = action is not None and (action.creates or action is Action.WAIT)
+            if reruns or record is None or record.status != "completed":
+                statuses.append(GateStatus.PENDING)
+                why = f"{evaluation} runs first" if reruns or record is None else f"{evaluation} is {record.status}"
+                checks.append({"bound": "evaluation", "evaluation": evaluation, "pending": why})
+            else:
+                status, found = evaluate_eval_gate(dep.eval_gate, record.attributes.get("results") or {})
+                statuses.append(status)
+                checks += found
+        status = (
+            GateStatus.FAILED
+            if GateStatus.FAILED in statuses
+            else GateStatus.PENDING
+            if GateStatus.PENDING in statuses
+            else GateStatus.PASSED
+        )
+        result = GateResult(dep.address, dep.parent or evaluation or "", status, tuple(checks), evaluation)
         return GateOutcome(result, f"gate failed: {_failing(checks)}" if status is GateStatus.FAILED else None)
 
     def cost(self, change: ResourceChange, want: Desired | None, ctx: CostContext) -> CostLine | None:
@@ -178,13 +267,14 @@ class DeploymentKind(KindHandler):
         index: object,
         locate: Callable[[str, str], Location | None],
     ) -> list[Diagnostic]:
-        from fineplan.kinds.deployment_checks import check_requests, requests_of
+        from fineplan.kinds.deployment_checks import check_requests, missing_checkpoints, requests_of
 
+        found = missing_checkpoints(changes, desired, lambda address: locate(address, "model.checkpoint"))
         requests = requests_of(changes, desired, provider.default_account, lambda w: _model_of(w, desired))
         if not requests:
-            return []
+            return found
         existing = index.by_name if isinstance(index, DeploymentIndex) else {}
-        return check_requests(requests, provider, existing, lambda address: locate(address, "capacity"))
+        return found + check_requests(requests, provider, existing, lambda address: locate(address, "capacity"))
 
     # ------------------------------------------------------------ refresh
 
@@ -232,6 +322,8 @@ class DeploymentKind(KindHandler):
                 before={k: before[k] for k in changed},
                 after={k: after[k] for k in changed},
             )
+        if record.attributes.get("checkpoint"):
+            attrs["checkpoint"] = record.attributes["checkpoint"]  # Azure does not know it: fineplan's own record
         record.attributes = attrs
         record.remote_id = dep.id or record.remote_id
         record.status = deployment_status(dep)
@@ -260,12 +352,24 @@ class DeploymentKind(KindHandler):
     def apply(self, ctx: ApplyContext, change: ResourceChange, want: Desired) -> str:
         dep = _want(want)
         model = dep.model
+        checkpoint: dict[str, Any] | None = None
         if dep.parent:
             model, metrics = trained_parent(ctx, dep.parent)
+            if dep.checkpoint is not None:
+                model, checkpoint = _checkpoint_of(ctx, dep)
             if dep.gate:
                 status, checks = evaluate_gate(dep.gate, metrics)
                 if status is not GateStatus.PASSED:
                     raise GateFailed(f"gate failed: {_failing(checks)}")
+        if dep.eval_gate:
+            # Re-checked from state now that the evaluation has run: the plan's verdict may predate its results.
+            evaluation = str(dep.eval_gate["evaluation"])
+            record = ctx.state.get(evaluation)
+            if record is None or record.status != "completed":
+                raise Deferred(f"waiting for {evaluation} to finish (re-run apply)")
+            status, checks = evaluate_eval_gate(dep.eval_gate, record.attributes.get("results") or {})
+            if status is not GateStatus.PASSED:
+                raise GateFailed(f"gate failed: {_failing(checks)}")
         provider = ctx.provider
         account = dep.account or provider.default_account
         old = ctx.state.get(dep.address)
@@ -289,7 +393,10 @@ class DeploymentKind(KindHandler):
         )
         created = provider.put_deployment(account, dep.name, request)
         ctx.emit(DeploymentProgress(dep.address, account=account, name=dep.name, state=created.provisioning_state))
-        ctx.store.put(deployment_record(dep, created))
+        record = deployment_record(dep, created)
+        if checkpoint is not None:
+            record.attributes["checkpoint"] = checkpoint
+        ctx.store.put(record)
         return f"{account}/{dep.name} ({created.model_name})"
 
     def delete(self, ctx: ApplyContext, record: ResourceState) -> None:
@@ -371,8 +478,50 @@ def evaluate_gate(gate: Mapping[str, float], metrics: Mapping[str, float]) -> tu
 # ---------------------------------------------------------------- helpers
 
 
+def _checkpoint_of(ctx: ApplyContext, dep: DeploymentDesired) -> tuple[str, dict[str, Any]]:
+    """The checkpoint model a deployment serves and its `checkpoint` attribute, from the trained job's record."""
+    assert dep.parent is not None and dep.checkpoint is not None
+    parent = ctx.state.get(dep.parent)
+    checkpoints = recorded(parent.attributes.get("checkpoints")) if parent is not None else []
+    choice = choose(checkpoints, dep.checkpoint)
+    if choice is None:
+        steps = ", ".join(str(c.step) for c in deployable(checkpoints)) or "none"
+        raise ConfigError(f"{dep.parent} has no deployable checkpoint {dep.checkpoint} (steps {steps})")
+    return choice.model, described(dep.checkpoint, choice)
+
+
+def evaluate_eval_gate(gate: Mapping[str, Any], results: Mapping[str, Any]) -> tuple[GateStatus, list[dict[str, Any]]]:
+    """Each bound of an evaluation gate against the evaluation's recorded results."""
+    from fineplan.kinds.evaluation_data import gate_checks
+
+    subject = gate.get("subject")
+    if not subject:
+        why = f"no subject of {gate['evaluation']} serves this deployment's model"
+        return GateStatus.FAILED, [{"bound": "subject", "passed": False, "why": why}]
+    checks = list(gate_checks(gate, str(subject), results))
+    return (GateStatus.PASSED if all(c["passed"] for c in checks) else GateStatus.FAILED), checks
+
+
+def _eval_gate(gate: EvaluationGate, model: Any, known: Mapping[str, Desired]) -> dict[str, Any]:
+    """The gate with its evaluation as an address and its subject resolved: by default the subject whose
+    deployment serves the same model as this deployment."""
+    address = f"evaluation.{gate.evaluation}"
+    out = gate.model_dump(exclude_none=True)
+    out["evaluation"] = address
+    out["graders"] = list(gate.graders)
+    if gate.subject is None:
+        ev = known.get(address)
+        models: Mapping[str, Any] = getattr(ev, "subject_models", {}) or {}
+        matching = [s for s, m in sorted(models.items()) if m == model and s != gate.beats]
+        if matching:
+            out["subject"] = matching[0]
+    return out
+
+
 def _failing(checks: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{c['metric']} = {c['value']} (limit {c['limit']})" for c in checks if not c["passed"])
+    from fineplan.kinds.evaluation_data import describe_check
+
+    return "; ".join(str(c.get("why")) if "why" in c else describe_check(c) for c in checks if not c.get("passed"))
 
 
 def _hosting(attrs: Mapping[str, Any] | None, fine_tuned: bool, prices: PriceTable) -> CostEstimate | None:
@@ -406,7 +555,8 @@ def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
         dtype = load_catalog().deployment_types.get(str(after.get("type")))
         unit = f" {dtype.unit}" if dtype else ""
         return f"capacity {before.get('capacity')} → {after.get('capacity')}{unit}"
-    changed = [k for k in COMPARED if k in after and before.get(k) != after.get(k)]
+    # An unset computed value (rai_policy: Azure's default) is not a change.
+    changed = [k for k in (*COMPARED, "checkpoint") if after.get(k) is not None and before.get(k) != after.get(k)]
     return ", ".join(changed) + " changed" if changed else "updated in place"
 
 

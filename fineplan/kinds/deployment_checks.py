@@ -159,3 +159,32 @@ def requests_of(
             )
         )
     return out
+
+
+CHECKPOINT_CODE = "FP334"
+
+
+def missing_checkpoints(
+    changes: Sequence[ResourceChange], desired: Mapping[str, Desired], locate: Locate
+) -> list[Diagnostic]:
+    """FP334 for a `{job: NAME, checkpoint: STEP}` whose trained job has no such step (the plan resolved it to
+    a `missing` checkpoint attribute: fineplan.kinds.checkpoints.missing)."""
+    out: list[Diagnostic] = []
+    for change in changes:
+        after = change.after or {}
+        checkpoint = after.get("checkpoint")
+        if not isinstance(checkpoint, Mapping) or not checkpoint.get("missing") or change.address not in desired:
+            continue
+        job = desired[change.address].depends_on[0] if desired[change.address].depends_on else "the job"
+        steps = ", ".join(str(s) for s in checkpoint.get("steps") or []) or "none"
+        out.append(
+            Diagnostic(
+                Severity.ERROR,
+                CHECKPOINT_CODE,
+                f"{job} has no checkpoint at step {checkpoint.get('selector')}",
+                f"Its deployable checkpoints are at steps {steps} (Azure deploys the final one and the two "
+                "before it); use one of them, best or last.",
+                locate(change.address),
+            )
+        )
+    return out

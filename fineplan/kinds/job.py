@@ -12,13 +12,14 @@ refresh instead of training twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fineplan.apply.context import ApplyContext, Deferred, Leftover
 from fineplan.apply.events import TrainingProgress
 from fineplan.errors import FineplanError, ProviderError, StateError
 from fineplan.kinds.base import KindHandler
+from fineplan.kinds.checkpoints import checkpoint_records
 from fineplan.kinds.dataset import DatasetDesired, DatasetPart
 from fineplan.kinds.tags import META_ADDRESS, META_DIGEST, META_OP, META_PROJECT
 from fineplan.plan.digest import digest
@@ -69,6 +70,7 @@ class JobIndex:
 
     by_id: Mapping[str, RemoteJob]
     by_address: Mapping[str, Sequence[RemoteJob]]  # jobs tagged with a project and address
+    checkpoints: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)  # job id → read this refresh
 
     @classmethod
     def of(cls, jobs: Sequence[RemoteJob]) -> JobIndex:
@@ -201,7 +203,22 @@ class JobKind(KindHandler):
     # ------------------------------------------------------------ refresh
 
     def reads(self, provider: Provider, records: Sequence[ResourceState], wanted: Sequence[Desired]) -> Reads:
-        return Reads((provider.list_jobs,), lambda results: JobIndex.of(results[0]))  # type: ignore[arg-type]
+        # A trained job recorded without its checkpoints (adopted, imported, or from an older fineplan) has them
+        # read once; the record keeps them from then on.
+        unread = sorted(
+            {
+                r.remote_id
+                for r in records
+                if r.remote_id and r.status == "succeeded" and "checkpoints" not in r.attributes
+            }
+        )
+
+        def combine(results: list[object]) -> JobIndex:
+            index = JobIndex.of(results[0])  # type: ignore[arg-type]
+            read = dict(zip(unread, results[1:], strict=True))
+            return replace(index, checkpoints={k: checkpoint_records(v) for k, v in read.items()})  # type: ignore[arg-type]
+
+        return Reads((provider.list_jobs, *(_checkpoint_lister(provider, i) for i in unread)), combine)
 
     def refresh(self, record: ResourceState, index: object, now: float) -> Refreshed:
         job = _jobs(index).by_id.get(record.remote_id or "")
@@ -228,6 +245,8 @@ class JobKind(KindHandler):
                 after={"status": job.status},
             )
         record.attributes = job_attributes(job, record.attributes.get("inputs")) | _carried(record.attributes)
+        if job.id in _jobs(index).checkpoints and job.status == "succeeded":
+            record.attributes["checkpoints"] = _jobs(index).checkpoints[job.id]
         record.status = job.status
         return Refreshed(record, drift)
 
@@ -527,12 +546,16 @@ def delete_job(provider: Provider, job_id: str) -> None:
 def _record_final(ctx: ApplyContext, address: str, job: RemoteJob, metrics: dict[str, float] | None = None) -> None:
     if metrics is None and job.status == "succeeded":
         metrics = ctx.provider.job_metrics(job.id).values
+    # Kept for `{job: NAME, checkpoint: ...}` deployments: which checkpoint they serve is chosen from these.
+    checkpoints = checkpoint_records(ctx.provider.job_checkpoints(job.id)) if job.status == "succeeded" else None
     with ctx.store.lock:
         res = ctx.state.get(address)
         if res is None:
             return
         res.attributes = job_attributes(job, res.attributes.get("inputs")) | _carried(res.attributes)
         res.attributes["metrics"] = metrics
+        if checkpoints is not None:
+            res.attributes["checkpoints"] = checkpoints
         res.status = job.status
         ctx.store.put(res)
 
@@ -540,8 +563,9 @@ def _record_final(ctx: ApplyContext, address: str, job: RemoteJob, metrics: dict
 def _carried(attributes: Mapping[str, Any]) -> dict[str, Any]:
     """What a record keeps across reads of the remote job: Azure does not echo these."""
     kept = {"metrics": attributes.get("metrics")}
-    if attributes.get("trained_on"):
-        kept["trained_on"] = attributes["trained_on"]
+    for name in ("trained_on", "checkpoints"):
+        if attributes.get(name):
+            kept[name] = attributes[name]
     return kept
 
 
@@ -599,3 +623,15 @@ def _want(want: Desired) -> JobDesired:
 
 def _deleter(provider: Provider, job_id: str) -> Callable[[], None]:
     return lambda: delete_job(provider, job_id)
+
+
+def _checkpoint_lister(provider: Provider, job_id: str) -> Callable[[], object]:
+    def read() -> object:
+        try:
+            return provider.job_checkpoints(job_id)
+        except ProviderError as exc:
+            if exc.status == 404:
+                return []  # deleted outside fineplan: the job listing reports it
+            raise
+
+    return read

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fineplan.catalog import load_catalog
+from fineplan.datasets import codes as C
 from fineplan.datasets.transforms import TransformError
 from fineplan.diagnostics import Diagnostic, Location, Severity
 from fineplan.errors import ConfigError
+from fineplan.lint.evaluations import evaluations, job_data
 from fineplan.lint.model_resolution import root_base_model
 from fineplan.spec.models import Dataset, DatasetRef, DatasetSpec, FineTuningJob
 from fineplan.spec.project import Project, dataset_name
@@ -42,6 +44,12 @@ def strictest_models(project: Project) -> dict[str, str]:
     return {name: model for name, (_limit, model) in best.items()}
 
 
+def _test_only_datasets(project: Project) -> set[str]:
+    """Datasets that Evaluations test on and no job trains or validates on."""
+    trained = {dataset_name(ref) for _e, _field, ref, _parts in job_data(project)}
+    return {dataset_name(ev.spec.data) for _e, ev in evaluations(project)} - trained
+
+
 def _with_note(check: DatasetCheck, dataset: str) -> list[Diagnostic]:
     """Findings inside generated parts say which part of which dataset they were found in."""
     out: list[Diagnostic] = []
@@ -61,6 +69,7 @@ def check_project_datasets(project: Project) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     checks: dict[str, DatasetCheck] = {}
     models = strictest_models(project)
+    test_only = _test_only_datasets(project)
     real_root = project.root.resolve()
     # Datasets of one project often share a source file and settings: check each combination once per run.
     done: dict[tuple[Path, str, str | None], DatasetCheck | TransformError] = {}
@@ -92,9 +101,14 @@ def check_project_datasets(project: Project) -> list[Diagnostic]:
             )
             continue
         checks[ds.name] = result
-        diags.extend(_with_note(result, ds.name))
+        found = _with_note(result, ds.name)
+        if ds.name in test_only:  # Azure's minimum of 10 examples is for training files, not for eval data
+            found = [d for d in found if d.code != C.TOO_FEW_EXAMPLES]
+        diags.extend(found)
 
     locate = locator(checks.values())
+    from fineplan.lint.evaluation_checks import check_evaluations
+
     for e in project.jobs():
         job = e.resource
         assert isinstance(job, FineTuningJob)
@@ -115,6 +129,7 @@ def check_project_datasets(project: Project) -> list[Diagnostic]:
                 files.append(path)
         where = e.location("spec", "grader_file" if job.spec.grader_file else "grader")
         diags.extend(check_grader(e.grader, e.response_format, files, where, locate))
+    diags.extend(check_evaluations(project, checks, locate))
     return diags
 
 

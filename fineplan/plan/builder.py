@@ -202,6 +202,8 @@ class PlanBuilder:
             record = self.inp.state.get(source)
             if action is not None and not action.creates and action is not Action.WAIT and record and source_kind:
                 value = self.inp.rules[source_kind].output(record)
+                if value is not None:
+                    value = self.inp.rules[want.kind].input_value(want, attribute, record, value)
             if value is None:
                 values[attribute] = UNKNOWN
                 unknown.append(attribute)

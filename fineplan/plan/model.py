@@ -14,8 +14,8 @@ from fineplan.diagnostics import Diagnostic
 from fineplan.resource import Kind
 from fineplan.state.drift import Drift
 
-FORMAT_VERSION: Final = "2.1"
-READABLE_VERSIONS: Final = ("2.0", "2.1")  # 2.1 only adds optional keys: a 2.0 plan reads as it is
+FORMAT_VERSION: Final = "2.2"
+READABLE_VERSIONS: Final = ("2.0", "2.1", "2.2")  # 2.1 and 2.2 only add optional keys and values
 
 
 class Action(enum.StrEnum):
@@ -92,6 +92,8 @@ class ReasonCode(enum.StrEnum):
     JOB_FAILED = "job_failed"
     JOB_CANCELLED = "job_cancelled"
     TRAINING = "training"
+    EVAL_FAILED = "eval_failed"
+    EVALUATING = "evaluating"
     REPLACE_REQUESTED = "replace_requested"
     INPUTS_UNKNOWN = "inputs_unknown"
     REMOVED = "removed"
@@ -113,6 +115,8 @@ _REASON_SUMMARY: Final = {
     ReasonCode.JOB_FAILED: "the job failed",
     ReasonCode.JOB_CANCELLED: "the job was cancelled",
     ReasonCode.TRAINING: "the job is still training",
+    ReasonCode.EVAL_FAILED: "an eval run failed or was canceled",
+    ReasonCode.EVALUATING: "the evaluation is still running",
     ReasonCode.REPLACE_REQUESTED: "replacement requested with -replace",
     ReasonCode.INPUTS_UNKNOWN: "the inputs recorded in state are unknown (adopted or imported)",
     ReasonCode.REMOVED: "no longer in the configuration",
@@ -151,13 +155,17 @@ class GateResult:
     job: str
     status: GateStatus
     checks: tuple[dict[str, Any], ...] = ()
+    evaluation: str | None = None  # the Evaluation an evaluation gate reads (format 2.2)
 
     def to_json(self) -> dict[str, Any]:
-        return {"address": self.address, "job": self.job, "status": self.status.value, "checks": list(self.checks)}
+        out = {"address": self.address, "job": self.job, "status": self.status.value, "checks": list(self.checks)}
+        if self.evaluation is not None:
+            out["evaluation"] = self.evaluation
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> GateResult:
-        return cls(d["address"], d["job"], GateStatus(d["status"]), tuple(d.get("checks", [])))
+        return cls(d["address"], d["job"], GateStatus(d["status"]), tuple(d.get("checks", [])), d.get("evaluation"))
 
 
 @dataclass(frozen=True)

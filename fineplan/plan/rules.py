@@ -99,6 +99,11 @@ class PlanRules(Protocol):
         """The value resources built on this one take from it (a job's fine-tuned model); None until known."""
         ...
 
+    def input_value(self, want: Desired, attribute: str, source: ResourceState, output: Any) -> Any | None:
+        """The value `want`'s `attribute` takes from its source's record, whose output is `output` (not None);
+        None while it is not known. Usually the output itself (a job's fine-tuned model)."""
+        ...
+
     def health(self, record: ResourceState) -> Health: ...
 
     def reason(self, want: Desired, attribute: str, old: Any, new: Any) -> ActionReason:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from types import MappingProxyType
@@ -46,6 +46,9 @@ class PriceTable:
     developer_lifetime_hours: int
     # Which entries came from fineplan.yaml, as "<section>.<key>" (e.g. "hosting_per_hour.standard").
     overridden: frozenset[str] = frozenset()
+    # Inference per 1M tokens (an Evaluation's sampling); packaged only, not overridable yet.
+    inference_input_per_1m_tokens: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+    inference_output_per_1m_tokens: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
 
     def training_price(self, model: str) -> tuple[str, Decimal] | None:
         """(priced model name, USD per 1M tokens) for a base or fine-tuned model name, or None if unpriced."""
@@ -53,6 +56,13 @@ class PriceTable:
 
     def rft_price(self, model: str) -> tuple[str, Decimal] | None:
         return _lookup(self.rft_per_hour, model)
+
+    def inference_price(self, model: str) -> tuple[str, Decimal, Decimal] | None:
+        """(priced model, USD per 1M input tokens, per 1M output tokens), or None if unpriced."""
+        found = _lookup(self.inference_input_per_1m_tokens, model)
+        if found is None or found[0] not in self.inference_output_per_1m_tokens:
+            return None
+        return found[0], found[1], self.inference_output_per_1m_tokens[found[0]]
 
     def is_overridden(self, section: str, key: str) -> bool:
         return f"{section}.{key}" in self.overridden
@@ -123,6 +133,8 @@ def load_price_table(overrides: Prices | None = None) -> PriceTable:
         hours_per_month=base.hours_per_month,
         developer_lifetime_hours=base.developer_lifetime_hours,
         overridden=frozenset(overridden),
+        inference_input_per_1m_tokens=base.inference_input_per_1m_tokens,
+        inference_output_per_1m_tokens=base.inference_output_per_1m_tokens,
     )
 
 
@@ -177,4 +189,6 @@ def _packaged() -> PriceTable:
         ptu_per_hour=prices("ptu_per_hour"),
         hours_per_month=int(raw["hours_per_month"]),
         developer_lifetime_hours=load_catalog().limits["developer_deployment_lifetime_hours"],
+        inference_input_per_1m_tokens=prices("inference_input_per_1m_tokens"),
+        inference_output_per_1m_tokens=prices("inference_output_per_1m_tokens"),
     )

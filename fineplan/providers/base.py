@@ -140,6 +140,90 @@ class DeployableModel:
     skus: Mapping[str, SkuCapacity] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChatReply:
+    """One chat completion from a deployment: the answer, the model that gave it and the tokens it took."""
+
+    content: str
+    model: str
+    finish_reason: str | None = None
+    usage: Mapping[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens, total_tokens
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A job checkpoint (`fine_tuning.job.checkpoint`): its deployable model and its metrics."""
+
+    step: int
+    model: str  # fine_tuned_model_checkpoint
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """An eval (Azure's Evals API): items of `item_schema` graded by `testing_criteria` (never `multi`)."""
+
+    name: str
+    item_schema: dict[str, Any]
+    testing_criteria: tuple[dict[str, Any], ...]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemoteEval:
+    id: str
+    name: str
+    metadata: dict[str, str]
+    criteria: dict[str, str]  # criterion name -> the id runs report results under
+    created_at: int = 0
+
+
+@dataclass(frozen=True)
+class EvalRunRequest:
+    """One run of an eval: the items file sampled through `deployment` (a `completions` data source whose input
+    messages are each item's `messages`)."""
+
+    eval_id: str
+    name: str
+    deployment: str
+    file_id: str
+    sampling: dict[str, Any] = field(default_factory=dict)  # temperature, max_completion_tokens, top_p, seed
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+TERMINAL_EVAL_RUN_STATUSES = frozenset({"completed", "failed", "canceled"})
+
+
+@dataclass(frozen=True)
+class RemoteEvalRun:
+    id: str
+    eval_id: str
+    status: str  # queued | in_progress | completed | failed | canceled
+    model: str | None
+    metadata: dict[str, str]
+    created_at: int
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    errored: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_EVAL_RUN_STATUSES
+
+
+@dataclass(frozen=True)
+class EvalOutputItem:
+    """One graded item of a run: per criterion id, (score, passed); `status` pass | fail | error."""
+
+    index: int
+    status: str
+    results: dict[str, tuple[float | None, bool]]
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -197,6 +281,22 @@ class Provider(Differ, Protocol):
     def delete_job(self, job_id: str) -> None: ...
     def job_events(self, job_id: str, limit: int = 20) -> list[JobEvent]: ...
     def job_metrics(self, job_id: str) -> JobMetrics: ...
+    def job_checkpoints(self, job_id: str) -> list[Checkpoint]:
+        """The job's checkpoints, lowest step first (Azure keeps the final one and the two before it deployable)."""
+        ...
+
+    # evaluations (Evals API)
+    def upload_eval_items(self, path: Path, filename: str) -> RemoteFile:
+        """Upload a JSONL of `{"item": {...}}` lines (purpose `evals`) and wait until it is processed."""
+        ...
+
+    def list_evals(self) -> list[RemoteEval]: ...
+    def create_eval(self, request: EvalRequest) -> RemoteEval: ...
+    def delete_eval(self, eval_id: str) -> None: ...
+    def list_eval_runs(self, eval_id: str) -> list[RemoteEvalRun]: ...
+    def get_eval_run(self, eval_id: str, run_id: str) -> RemoteEvalRun | None: ...
+    def create_eval_run(self, request: EvalRunRequest) -> RemoteEvalRun: ...
+    def eval_output_items(self, eval_id: str, run_id: str) -> list[EvalOutputItem]: ...
 
     # deployments (ARM)
     def list_deployments(self, account: str) -> list[RemoteDeployment]: ...
@@ -208,6 +308,13 @@ class Provider(Differ, Protocol):
     def delete_deployment(self, account: str, name: str) -> None: ...
     def deployable_models(self, account: str) -> list[DeployableModel]:
         """What the account can deploy, with each SKU's capacity range (one paged ARM read)."""
+        ...
+
+    # inference
+    def chat(
+        self, account: str, deployment: str, messages: list[dict[str, str]], *, max_tokens: int | None = None
+    ) -> ChatReply:
+        """One chat completion from a deployment of `account`, on that account's data-plane endpoint."""
         ...
 
     def retry_counts(self) -> dict[str, int]:

@@ -3,9 +3,10 @@ embedded emulator (or at a running one named by FINEPLAN_EMULATOR_URL, whose key
 read from FINEPLAN_EMULATOR_API_KEY), with a fixed key and a stub credential.
 
 An emulator in open mode serves every account from one root (they share a data plane); one that declares its
-accounts (emulator.yaml) gives each its own, so the provider then knows those accounts' resource groups and finds
-their endpoints through ARM (`properties.endpoint`), exactly as on Azure. Declared accounts in another
-subscription than the target's are not reachable yet (one ARM client per target).
+accounts gives each its own, so the provider then knows those accounts' subscriptions and resource groups and finds
+their endpoints through ARM (`properties.endpoint`), exactly as on Azure (one ARM client per subscription). A local
+target that lists `accounts` declares them (and its default account) to its embedded emulator, so a project that
+promotes across accounts runs from a plain clone; otherwise the data dir's emulator.yaml may declare them.
 
     with open_provider(root, "local", target) as handle:
         handle.provider.list_jobs()
@@ -19,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from fineplan.providers.azure.connection import Connection, Tuning
+from fineplan.providers.azure.connection import AccountRef, Connection, Tuning, refs_of
 from fineplan.providers.azure.credentials import (
     EntraCredential,
     StaticTokenCredential,
@@ -31,6 +32,7 @@ from fineplan.providers.azure.provider import AzureProvider
 from fineplan.spec.models import AzureTarget, LocalTarget
 
 if TYPE_CHECKING:
+    from fineplan.emulator.config import AccountSpec
     from fineplan.emulator.embedded import EmbeddedEmulator
 
 EMULATOR_URL_ENV = "FINEPLAN_EMULATOR_URL"
@@ -44,13 +46,13 @@ def local_provider(
     *,
     api_key: str = LOCAL_API_KEY,
     tuning: Tuning | None = None,
-    accounts: Mapping[str, str] | None = None,
+    accounts: Mapping[str, str | AccountRef] | None = None,
     data_endpoint: str | None = None,
 ) -> AzureProvider:
     """The Azure provider pointed at an emulator root serving both planes. Without `accounts` (an emulator in open
-    mode) every account lives there; with them (declared account -> resource group) those are the target's other
-    accounts, each with its own endpoint. The key doubles as the ARM bearer token, which is what an emulator
-    started with `--api-key` checks. `data_endpoint`: the target account's data plane, when it is not the
+    mode) every account lives there; with them (declared account -> resource group or AccountRef) those are the
+    target's other accounts, each with its own endpoint. The key doubles as the ARM bearer token, which is what an
+    emulator started with `--api-key` checks. `data_endpoint`: the target account's data plane, when it is not the
     emulator's default account (served at the root)."""
     root = url.rstrip("/")
     connection = Connection(
@@ -127,17 +129,30 @@ class ProviderHandle:
         self.close()
 
 
-def declared_accounts(emulator: EmbeddedEmulator, target: LocalTarget) -> dict[str, str] | None:
-    """The other accounts an emulator declares in the target's subscription (account -> resource group), or None
-    for an emulator in open mode."""
+def declared_accounts(emulator: EmbeddedEmulator, target: LocalTarget) -> dict[str, str | AccountRef] | None:
+    """The other accounts an emulator declares, in any subscription, with those the target lists (the target's
+    coordinates win), or None for an emulator in open mode."""
     declared = emulator.config.accounts
     if not declared:
         return None
-    return {
-        a.name: a.resource_group
-        for a in declared
-        if a.name != target.account and a.subscription.lower() == target.subscription_id.lower()
+    found: dict[str, str | AccountRef] = {
+        a.name: AccountRef(a.subscription, a.resource_group, a.location) for a in declared if a.name != target.account
     }
+    return found | refs_of(target)
+
+
+def emulator_accounts(target: LocalTarget) -> list[AccountSpec] | None:
+    """The accounts a local target declares to its embedded emulator: the default one first, then `accounts`
+    (None: the target lists none, so emulator.yaml or open mode decides)."""
+    if not target.accounts:
+        return None
+    from fineplan.emulator.config import LOCAL_LOCATION, AccountSpec
+    from fineplan.spec.models import target_accounts
+
+    return [
+        AccountSpec(name, str(a.subscription_id), a.resource_group, a.region or LOCAL_LOCATION)
+        for name, a in target_accounts(target).items()
+    ]
 
 
 def account_endpoint(emulator: EmbeddedEmulator, account: str) -> str | None:
@@ -157,11 +172,19 @@ def open_provider(project_root: Path, target_name: str, target: LocalTarget | Az
         external = os.environ.get(EMULATOR_URL_ENV, "").strip()
         if external:
             key = os.environ.get(EMULATOR_KEY_ENV, "").strip() or LOCAL_API_KEY
-            return ProviderHandle(target_name, local_provider(external, target, api_key=key))
+            accounts = refs_of(target) or None  # the running emulator must serve them (its emulator.yaml)
+            return ProviderHandle(target_name, local_provider(external, target, api_key=key, accounts=accounts))
         from fineplan.emulator.embedded import EmbeddedEmulator, project_data_dir  # server code only when embedded
 
         # The embedded emulator checks the same fixed key the provider sends, so auth headers are exercised too.
-        emulator = EmbeddedEmulator(project_data_dir(project_root), speed=target.speed, api_key=LOCAL_API_KEY)
+        declared = emulator_accounts(target)
+        emulator = EmbeddedEmulator(
+            project_data_dir(project_root),
+            speed=target.speed,
+            api_key=LOCAL_API_KEY,
+            accounts=declared,
+            default_account=target.account if declared else None,
+        )
         emulator.start()
         try:
             provider = local_provider(

@@ -46,6 +46,7 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
             out += ["", paint("Warning:" + words.untracked_text(plan), "yellow", "bold")]
         out += _superseded(plan, paint)
         out += _gates(plan, paint)
+        out += _evaluations(plan, paint)
         out += _diagnostics(plan, paint)
         return "\n".join(out).rstrip("\n") + "\n"
 
@@ -62,6 +63,7 @@ def render_human(plan: Plan, *, color: bool = False) -> str:
         out.append("")
     out += _superseded(plan, paint)
     out += _gates(plan, paint)
+    out += _evaluations(plan, paint)
     out += _stages(plan, paint)
 
     out.append(paint(words.plan_line(plan), "bold"))
@@ -119,6 +121,26 @@ def _gates(plan: Plan, paint: Painter) -> list[str]:
         style = {"passed": "green", "failed": "red"}.get(gate.status, "yellow")
         out.append("  " + paint(words.gate_title(gate), style))
         out += [f"    {words.gate_check_text(c)}" for c in gate.checks]
+    return [*out, ""]
+
+
+def _evaluations(plan: Plan, paint: Painter) -> list[str]:
+    tables = words.score_tables(plan)
+    if not tables:
+        return []
+    out = [paint("Evaluations:", "bold")]
+    for t in tables:
+        out.append(f"  {t.address}: {t.status}")
+        if not t.rows:
+            out.append("    no results recorded yet")
+            continue
+        head = ("grader", *t.subjects, "delta" if len(t.subjects) >= 2 else "")
+        body = [(g, *cells, delta) for g, cells, delta in t.rows]
+        widths = [max(len(str(r[i])) for r in (head, *body)) for i in range(len(head))]
+        for r in (head, *body):
+            out.append("    " + "  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+        if len(t.subjects) >= 2:
+            out.append(f"    (recorded scores; delta = {t.subjects[0]} − {t.subjects[1]})")
     return [*out, ""]
 
 

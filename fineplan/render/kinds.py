@@ -19,12 +19,19 @@ class KindView:
     ready: str  # what a new one has done before the old one may go: "has trained"
     delete_first: str = ""  # the outage a delete-then-create replacement causes, in the kind's words
     markdown_section: Callable[[Plan], list[str]] | None = None  # a PR-comment section of its own
+    hidden: tuple[str, ...] = ()  # `before` keys the attribute diff leaves out (shown in the kind's own section)
 
 
 def _dataset_rows(plan: Plan) -> list[str]:
     from fineplan.render.markdown import dataset_section
 
     return dataset_section(plan)
+
+
+def _evaluation_rows(plan: Plan) -> list[str]:
+    from fineplan.render.markdown import evaluation_section
+
+    return evaluation_section(plan)
 
 
 KIND_VIEWS: Final[dict[Kind, KindView]] = {
@@ -34,6 +41,9 @@ KIND_VIEWS: Final[dict[Kind, KindView]] = {
         "deployment",
         "is created",
         delete_first="the old deployment is deleted first, so it is unavailable until the new one is created",
+    ),
+    Kind.EVALUATION: KindView(
+        "eval", "has run", markdown_section=_evaluation_rows, hidden=("results", "subject_order", "status")
     ),
 }
 

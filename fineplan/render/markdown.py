@@ -339,6 +339,27 @@ def dataset_section(plan: Plan) -> list[str]:
     return [*head, *_capped(rows, "datasets"), ""]
 
 
+def evaluation_section(plan: Plan) -> list[str]:
+    """The Evaluations section: what re-runs and why, and each evaluation's recorded scores per grader, subject
+    against subject with the delta (Evaluation's renderer entry)."""
+    tables = words.score_tables(plan)
+    if not tables:
+        return []
+    out = ["#### Evaluations", ""]
+    for t in tables:
+        out += [f"`{t.address}`: {_md(t.status)}", ""]
+        if not t.rows:
+            out += ["_No results recorded yet._", ""]
+            continue
+        delta = len(t.subjects) >= 2
+        head = ["Grader", *t.subjects, *([f"Δ {t.subjects[0]} − {t.subjects[1]}"] if delta else [])]
+        out += ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
+        for grader, cells, d in t.rows:
+            out.append("| " + " | ".join([f"`{grader}`", *(_md(c) for c in cells), *([d] if delta else [])]) + " |")
+        out.append("")
+    return out
+
+
 def _number(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)

@@ -1,4 +1,4 @@
-"""The JSON Schema (draft 2020-12) of the canonical JSON plan, format_version 2.1 (2.0 plans still validate).
+"""The JSON Schema (draft 2020-12) of the canonical JSON plan, format_version 2.2 (2.0 and 2.1 plans still validate).
 
 Kept as Python so it ships inside the package (no data file to find at run time); `specs/plan.schema.json` is
 its published copy, checked against this by the tests (rewritten by `FINEPLAN_ACCEPT=1`). The prose is in
@@ -144,24 +144,44 @@ def plan_schema() -> dict[str, Any]:
         "gate": _closed(
             {
                 "address": {**_STR, "description": "The gated deployment."},
-                "job": {**_STR, "description": "The job whose metrics are checked."},
+                "job": {
+                    **_STR,
+                    "description": "The job whose metrics are checked (2.2: the evaluation's address for a gate "
+                    "on an evaluation alone).",
+                },
                 "status": {"enum": [g.value for g in GateStatus]},
+                "evaluation": {**_STR, "description": "2.2: the Evaluation an evaluation gate reads."},
                 "checks": {
                     "type": "array",
                     "items": {
                         "type": "object",
-                        "description": "One bound of the gate; value and passed are unknown while the job trains.",
+                        "description": "One bound of the gate; value and passed are unknown while the job trains. "
+                        "2.2: evaluation bounds (min_score, min_pass_rate, beats) name grader and subject; "
+                        "`beats` adds other, other_value and delta; `evaluation` (pending) says why it waits.",
                         "properties": {
-                            "bound": {**_STR, "description": "The spec key, e.g. max_valid_loss."},
+                            "bound": {
+                                **_STR,
+                                "description": "The spec key, e.g. max_valid_loss; 2.2: min_score, min_pass_rate, "
+                                "beats, evaluation (pending), subject (none serves the gated model).",
+                            },
                             "metric": {**_STR, "description": "The job metric, e.g. valid_loss."},
+                            "grader": {**_STR, "description": "2.2: the evaluation grader checked."},
+                            "subject": {**_STR, "description": "2.2: the subject standing for the gated model."},
+                            "other": {**_STR, "description": "2.2 (beats): the subject it must beat."},
+                            "other_value": _nullable(_NUM),
+                            "delta": _nullable(_NUM),
+                            "evaluation": _STR,
+                            "pending": _STR,
+                            "why": _STR,
                             "limit": _NUM,
                             "value": _nullable(_NUM),
                             "passed": _nullable(_BOOL),
                         },
-                        "required": ["bound", "limit"],
+                        "required": ["bound"],
                     },
                 },
-            }
+            },
+            required=["address", "job", "status", "checks"],
         ),
         "hosting": _closed(
             {

@@ -7,6 +7,7 @@ nothing prints.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fineplan.diagnostics import Diagnostic
@@ -15,6 +16,7 @@ from fineplan.plan.model import Action, GateResult, GateStatus, Plan, ResourceCh
 from fineplan.pricing import format_usd
 from fineplan.render.attribute_diff import AttributeDiff, Mode
 from fineplan.render.kinds import view_of
+from fineplan.resource import Kind
 from fineplan.state.drift import Drift, DriftChange
 
 Paint = Callable[..., str]
@@ -251,8 +253,17 @@ def _num(value: Any) -> str:
 
 
 def gate_check_text(check: dict[str, Any]) -> str:
-    """`valid_loss 0.91, must be <= 0.5: failed` from a gate check {bound, metric, limit, value, passed}."""
+    """`valid_loss 0.91, must be <= 0.5: failed` from a gate check {bound, metric, limit, value, passed}; an
+    evaluation gate's checks name the grader and subject (`beats` also the other subject and the delta)."""
     bound = str(check.get("bound", ""))
+    if bound == "evaluation":
+        return f"evaluation pending: {check.get('pending')}"
+    if bound == "subject":
+        return f"{check.get('why')}: failed"
+    if bound in ("min_score", "min_pass_rate", "beats"):
+        from fineplan.kinds.evaluation_data import describe_check
+
+        return f"{describe_check(check)}: {'passed' if check.get('passed') else 'failed'}"
     metric = check.get("metric") or bound.removeprefix("max_").removeprefix("min_") or "metric"
     op = check.get("op") or ("<=" if bound.startswith("max_") else ">=" if bound.startswith("min_") else None)
     limit = check.get("limit", check.get("threshold"))
@@ -265,7 +276,64 @@ def gate_check_text(check: dict[str, Any]) -> str:
 
 
 def gate_title(gate: GateResult) -> str:
-    return f"{gate.address} (gate on {gate.job}): {gate.status}"
+    if gate.evaluation is None or gate.job in ("", gate.evaluation):
+        on = gate.evaluation or gate.job
+    else:
+        on = f"{gate.job}, {gate.evaluation}"
+    return f"{gate.address} (gate on {on}): {gate.status}"
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """An evaluation's recorded scores: one row per grader, one column per subject (spec order), and the delta of
+    the first subject over the second (e.g. tuned − base)."""
+
+    address: str
+    status: str  # "re-runs: <why>" or "current"
+    subjects: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[str, ...], str], ...]  # (grader, cell per subject, delta)
+
+
+def score_tables(plan: Plan) -> list[ScoreTable]:
+    out: list[ScoreTable] = []
+    for c in plan.resource_changes:
+        if c.kind is not Kind.EVALUATION:
+            continue
+        results = (c.before or {}).get("results")
+        status = f"re-runs: {reason_text(c)}" if c.action.creates else "waits" if c.action is Action.WAIT else "current"
+        if not isinstance(results, dict) or not results:
+            out.append(ScoreTable(c.address, status, (), ()))
+            continue
+        if c.action.creates:
+            status += " (the scores below are the last recorded)"
+        order = (c.before or {}).get("subject_order") or []
+        subjects = tuple([x for x in order if x in results] + [x for x in results if x not in order])
+        graders: list[str] = []
+        for r in results.values():
+            graders += [g for g in (r.get("graders") or {}) if g not in graders]
+        rows = []
+        for g in graders:
+            scores = [((results[s].get("graders") or {}).get(g) or {}) for s in subjects]
+            cells = tuple(_score_cell(sc) for sc in scores)
+            values = [sc.get("score") for sc in scores]
+            delta = (
+                f"{values[0] - values[1]:+.3f}"
+                if len(values) >= 2 and values[0] is not None and values[1] is not None
+                else ""
+            )
+            rows.append((g, cells, delta))
+        out.append(ScoreTable(c.address, status, subjects, tuple(rows)))
+    return out
+
+
+def _score_cell(score: dict[str, Any]) -> str:
+    value, rate = score.get("score"), score.get("pass_rate")
+    if value is None:
+        return "n/a"
+    shown = f"{value:.3f}"
+    if rate is not None:
+        shown += f" ({rate:.0%} pass, {score.get('passed', 0)}/{score.get('total', 0)})"
+    return shown
 
 
 def diagnostic_lines(d: Diagnostic) -> list[str]:
@@ -372,11 +440,13 @@ def resource_block(change: ResourceChange, paint: Paint = _plain, *, with_cost: 
         lines.append(paint("  # cost: training cost not estimated", "dim"))
     sign = _sign(change.action)
     lines.append(f'{_paint_sign(sign, paint)} {change.kind} "{change.name}" {{')
+    hidden = view_of(change.kind).hidden  # shown in a section of their own (an evaluation's scores)
+    before = {k: v for k, v in change.before.items() if k not in hidden} if change.before is not None else None
     body = AttributeDiff(
         unknown=change.after_unknown,
         forces=change.replace_paths if change.action.is_replace else (),
         paint=paint,
-    ).render(_mode(change.action), change.before, change.after)
+    ).render(_mode(change.action), before, change.after)
     lines.extend(body)
     lines.append("    }")
     return lines

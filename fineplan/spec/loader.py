@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from fineplan.diagnostics import Diagnostic, Location, Severity
 from fineplan.filekind import not_regular
-from fineplan.spec.models import KINDS, Dataset, FineTuningJob, ProjectSettings, address_of
+from fineplan.spec.models import KINDS, Dataset, Evaluation, FineTuningJob, ProjectSettings, address_of
 from fineplan.spec.project import Project, ResourceEntry
 from fineplan.spec.pydantic_errors import diagnostics_from_validation, did_you_mean
 from fineplan.spec.yaml_located import LocatedDocument, load_documents
@@ -255,22 +255,40 @@ def _check_path(
     return resolved
 
 
-def _load_json_file(path: Path, display: str, diags: list[Diagnostic]) -> dict[str, Any] | None:
+def _parse_json_file(path: Path, display: str, diags: list[Diagnostic]) -> tuple[bool, Any]:
+    """(ok, value) of a JSON side file; failures are reported as FP116 at their line."""
     text = read_text(path, display, diags)
     if text is None:
-        return None
+        return False, None
     try:
-        value = json.loads(text)
+        return True, json.loads(text)
     except json.JSONDecodeError as exc:
         diags.append(_err("FP116", f"Invalid JSON in {display}: {exc.msg}", Location(display, exc.lineno, exc.colno)))
-        return None
     except RecursionError:
         diags.append(_err("FP116", f"{display} nests JSON too deeply", Location(display)))
+    return False, None
+
+
+def _load_json_file(path: Path, display: str, diags: list[Diagnostic]) -> dict[str, Any] | None:
+    ok, value = _parse_json_file(path, display, diags)
+    if not ok:
         return None
     if not isinstance(value, dict):
         diags.append(_err("FP116", f"{display} must hold a JSON object", Location(display)))
         return None
     return value
+
+
+def _load_graders_file(path: Path, display: str, diags: list[Diagnostic]) -> tuple[dict[str, Any], ...] | None:
+    """A graders file holds one grader object or a non-empty list of them."""
+    ok, value = _parse_json_file(path, display, diags)
+    if not ok:
+        return None
+    items = [value] if isinstance(value, dict) else value
+    if not isinstance(items, list) or not items or not all(isinstance(g, dict) for g in items):
+        diags.append(_err("FP116", f"{display} must hold a grader or a non-empty list of graders", Location(display)))
+        return None
+    return tuple(items)
 
 
 def _side_files(paths: _PathChecks, entry: ResourceEntry, diags: list[Diagnostic]) -> ResourceEntry:
@@ -279,6 +297,12 @@ def _side_files(paths: _PathChecks, entry: ResourceEntry, diags: list[Diagnostic
     if isinstance(r, Dataset):
         _check_path(paths, entry.doc, r.spec.path, ("spec", "path"), "Dataset path", diags)
         return entry
+    if isinstance(r, Evaluation):
+        graders: tuple[dict[str, Any], ...] | None = r.spec.graders
+        if r.spec.graders_file:
+            p = _check_path(paths, entry.doc, r.spec.graders_file, ("spec", "graders_file"), "Graders file", diags)
+            graders = _load_graders_file(p, _display(root, p), diags) if p is not None else None
+        return ResourceEntry(r, entry.doc, graders=graders)
     if not isinstance(r, FineTuningJob):
         return entry
     grader, response_format = r.spec.grader, r.spec.response_format

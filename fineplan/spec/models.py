@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -59,6 +60,15 @@ class JobRef(Strict):
     job: str = Field(pattern=NAME_PATTERN)
 
 
+class CheckpointRef(JobRef):
+    """A job's fine-tuned model, or one of its checkpoints (`fine_tuned_model_checkpoint` of the checkpoints API):
+    `best` (lowest validation loss, else lowest training loss), `last`, or a step number."""
+
+    checkpoint: Literal["best", "last"] | Annotated[StrictInt, Field(ge=1)] | None = Field(
+        None, description="best | last | STEP: deploy that checkpoint's model instead of the job's final model."
+    )
+
+
 class DatasetRef(Strict):
     """A reference to one part of a Dataset. Without `split`, a split dataset gives its train part to
     `training_data` and its validation part to `validation_data`."""
@@ -73,6 +83,9 @@ def _name_or_ref(value: Any) -> str:
 
 
 ModelOrJob = Annotated[Annotated[str, Tag("by-name")] | Annotated[JobRef, Tag("by-ref")], Discriminator(_name_or_ref)]
+ModelOrCheckpoint = Annotated[
+    Annotated[str, Tag("by-name")] | Annotated[CheckpointRef, Tag("by-ref")], Discriminator(_name_or_ref)
+]
 DatasetOrRef = Annotated[
     Annotated[str, Field(pattern=NAME_PATTERN), Tag("by-name")] | Annotated[DatasetRef, Tag("by-ref")],
     Discriminator(_name_or_ref),
@@ -155,18 +168,49 @@ class FineTuningJobSpec(Strict):
 # ---------------------------------------------------------------- Deployment
 
 
+class EvaluationGate(Strict):
+    """Deploy only when an Evaluation of this deployment's model passes: minimum scores per grader, and/or
+    "beats subject X by at least D" on each compared grader."""
+
+    evaluation: str = Field(pattern=NAME_PATTERN, description="The Evaluation whose results decide.")
+    subject: str | None = Field(
+        None,
+        description="The evaluation's subject that stands for this deployment's model. Default: the one whose "
+        "deployment serves the same model.",
+    )
+    min_score: dict[str, Float] = Field(default_factory=dict, description="Grader name -> minimum mean score.")
+    min_pass_rate: dict[str, Annotated[Float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict, description="Grader name -> minimum share of items that pass."
+    )
+    beats: str | None = Field(None, description="Another subject (e.g. the base model) this one must beat.")
+    by: Float = Field(0.0, ge=0.0, description="The margin of `beats`, in score points, per grader.")
+    graders: tuple[str, ...] = Field((), description="The graders `beats` compares; default: every grader.")
+
+    @model_validator(mode="after")
+    def _asks_something(self) -> EvaluationGate:
+        if not self.min_score and not self.min_pass_rate and self.beats is None:
+            raise ValueError("an evaluation gate needs min_score, min_pass_rate or beats")
+        if self.beats is not None and self.beats == self.subject:
+            raise ValueError("a subject cannot be required to beat itself")
+        return self
+
+
 class Gate(Strict):
-    """Deploy only when the job's final metrics pass every given bound."""
+    """Deploy only when the job's final metrics pass every given bound (and the evaluation, if given, passes)."""
 
     max_train_loss: Float | None = None
     max_valid_loss: Float | None = None
     min_train_token_accuracy: Float | None = None
     min_valid_token_accuracy: Float | None = None
     min_valid_reward: Float | None = None
+    evaluation: EvaluationGate | None = None
 
 
 class DeploymentSpec(Strict):
-    model: ModelOrJob = Field(description="A base model name, or {job: NAME} for a job's fine-tuned model.")
+    model: ModelOrCheckpoint = Field(
+        description="A base model name, or {job: NAME} for a job's fine-tuned model "
+        "({job: NAME, checkpoint: best | last | STEP} for one of its checkpoints)."
+    )
     type: DeploymentTypeName = "standard"
     capacity: Int = Field(
         1, ge=1, le=2_147_483_647, description="Thousands of tokens per minute, or PTUs (ARM: an int32)."
@@ -176,6 +220,60 @@ class DeploymentSpec(Strict):
     gate: Gate | None = None
     account: str | None = Field(None, description="Deploy into this account of the target instead of its default.")
     tags: dict[str, str] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- Evaluation
+
+
+class EvaluationSubject(Strict):
+    """What an evaluation samples: a declared Deployment (Azure's Evals API samples deployments, so a base model
+    is evaluated through a deployment of it)."""
+
+    deployment: str = Field(pattern=NAME_PATTERN)
+
+
+class Sampling(Strict):
+    temperature: Float = Field(0.0, ge=0.0, le=2.0)
+    max_completion_tokens: Int = Field(512, ge=1, le=100_000)
+    top_p: Float | None = Field(None, gt=0.0, le=1.0)
+    seed: Int | None = Field(None, ge=0, le=2147483647)
+
+
+class EvaluationSpec(Strict):
+    """Run held-out test data through each subject and grade the answers (Azure's Evals API, server-side).
+
+    Each test row becomes one eval item: a `chat` row gives `item.messages` (the conversation before its last
+    assistant turn) and `item.reference` (that turn's text); a `reinforcement` row gives `item.messages` and every
+    other top-level field. Graders read `{{item.*}}` and `{{sample.output_text}}` / `{{sample.output_json.*}}`.
+    """
+
+    data: DatasetOrRef = Field(description="The test Dataset (format chat or reinforcement), or one part of it.")
+    graders: tuple[dict[str, Any], ...] = Field(
+        (),
+        description="Graders exactly as RFT takes them (string_check, text_similarity, score_model, "
+        "label_model, python, multi), each with a unique `name`.",
+    )
+    graders_file: str | None = Field(None, description="A JSON file holding a grader or a list of graders.")
+    subjects: dict[str, EvaluationSubject] = Field(
+        min_length=1, description="Subject name -> what is evaluated, e.g. tuned and base."
+    )
+    sampling: Sampling = Sampling()
+
+    @model_validator(mode="after")
+    def _one_grader_source(self) -> EvaluationSpec:
+        if self.graders and self.graders_file is not None:
+            raise ValueError("give either graders or graders_file, not both")
+        if not self.graders and self.graders_file is None:
+            raise ValueError("give graders or graders_file")
+        return self
+
+    @field_validator("subjects")
+    @classmethod
+    def _subject_names(cls, subjects: dict[str, EvaluationSubject]) -> dict[str, EvaluationSubject]:
+        for key in subjects:
+            if not re.fullmatch(NAME_PATTERN, key):
+                raise ValueError(f"subject name {key!r} must be a lower-case DNS label")
+        return subjects
 
 
 # ---------------------------------------------------------------- documents
@@ -202,8 +300,18 @@ class Deployment(_Resource):
     spec: DeploymentSpec
 
 
-Resource = Annotated[Dataset | FineTuningJob | Deployment, Field(discriminator="kind")]
-KINDS: dict[str, type[_Resource]] = {Kind.DATASET: Dataset, Kind.JOB: FineTuningJob, Kind.DEPLOYMENT: Deployment}
+class Evaluation(_Resource):
+    kind: Literal["Evaluation"]
+    spec: EvaluationSpec
+
+
+Resource = Annotated[Dataset | FineTuningJob | Deployment | Evaluation, Field(discriminator="kind")]
+KINDS: dict[str, type[_Resource]] = {
+    Kind.DATASET: Dataset,
+    Kind.JOB: FineTuningJob,
+    Kind.DEPLOYMENT: Deployment,
+    Kind.EVALUATION: Evaluation,
+}
 ADDRESS_PREFIX = {kind.value: kind.prefix for kind in Kind}
 
 
@@ -214,12 +322,36 @@ def address_of(kind: str, name: str) -> str:
 # ---------------------------------------------------------------- fineplan.yaml
 
 
+class TargetAccount(Strict):
+    """Another account of the target: in another resource group, subscription or region of the same tenant."""
+
+    resource_group: str
+    subscription_id: str | None = Field(None, description="Default: the target's subscription.")
+    region: str | None = Field(
+        None, description="The account's Azure region (e.g. eastus2): deployments are linted against it."
+    )
+
+
+# A resource group name, or the account's coordinates (the union tags are the ones error locations drop).
+AccountEntry = Annotated[
+    Annotated[str, Tag("by-name")] | Annotated[TargetAccount, Tag("by-ref")], Discriminator(_name_or_ref)
+]
+ACCOUNTS_DESCRIPTION = (
+    "Extra accounts deployments may name: account -> resource group, or -> {resource_group, subscription_id, region}."
+)
+
+
 class LocalTarget(Strict):
     type: Literal["local"] = "local"
     speed: Float | None = Field(None, gt=0, description="Emulator time factor (default: quickstart-friendly).")
     account: str = "local"
     subscription_id: str = "00000000-0000-0000-0000-000000000000"
     resource_group: str = "fineplan-local"
+    region: str | None = Field(None, description="The default account's region (default: the emulator's `local`).")
+    accounts: dict[str, AccountEntry] = Field(
+        default_factory=dict,
+        description=ACCOUNTS_DESCRIPTION + " The embedded emulator serves exactly these accounts and the default one.",
+    )
 
 
 class AzureTarget(Strict):
@@ -236,9 +368,10 @@ class AzureTarget(Strict):
     )
     api_version: str = "2025-04-01-preview"
     management_endpoint: str = "https://management.azure.com"
-    accounts: dict[str, str] = Field(
-        default_factory=dict, description="Extra accounts deployments may name: account -> resource group."
+    region: str | None = Field(
+        None, description="The default account's Azure region: deployments are linted against it."
     )
+    accounts: dict[str, AccountEntry] = Field(default_factory=dict, description=ACCOUNTS_DESCRIPTION)
 
     @field_validator("endpoint", "management_endpoint")
     @classmethod
@@ -306,3 +439,19 @@ class ProjectSettings(Strict):
             if not pattern.strip() or pattern.startswith(("/", "~")) or ".." in parts or "\0" in pattern:
                 raise ValueError(f"{pattern!r} must be a non-empty glob relative to the project root, without '..'")
         return patterns
+
+
+def target_accounts(target: LocalTarget | AzureTarget) -> dict[str, TargetAccount]:
+    """Every account of a target, the default one first, each with its resource group, subscription and region."""
+    out = {
+        target.account: TargetAccount(
+            resource_group=target.resource_group, subscription_id=target.subscription_id, region=target.region
+        )
+    }
+    for name, entry in target.accounts.items():
+        if isinstance(entry, str):
+            entry = TargetAccount(resource_group=entry)
+        out.setdefault(
+            name, entry.model_copy(update={"subscription_id": entry.subscription_id or target.subscription_id})
+        )
+    return out

@@ -13,6 +13,7 @@ from fineplan.spec.models import (
     Dataset,
     DatasetRef,
     Deployment,
+    Evaluation,
     FineTuningJob,
     JobRef,
     ProjectSettings,
@@ -20,7 +21,7 @@ from fineplan.spec.models import (
 )
 from fineplan.spec.yaml_located import LocatedDocument, Path_
 
-AnyResource = Dataset | FineTuningJob | Deployment
+AnyResource = Dataset | FineTuningJob | Deployment | Evaluation
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class ResourceEntry:
     # Loaded side files (grader_file / response_format_file) so rules and the engine see the same values.
     grader: dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
+    # An Evaluation's graders, inline or from graders_file.
+    graders: tuple[dict[str, Any], ...] | None = None
 
     @property
     def kind(self) -> str:
@@ -74,6 +77,9 @@ class Project:
     def deployments(self) -> Iterator[ResourceEntry]:
         return self.of_kind(Kind.DEPLOYMENT)
 
+    def evaluations(self) -> Iterator[ResourceEntry]:
+        return self.of_kind(Kind.EVALUATION)
+
     def get(self, kind: str, name: str) -> ResourceEntry | None:
         return self.entries.get(address_of(kind, name))
 
@@ -108,3 +114,9 @@ def references(entry: ResourceEntry) -> Iterator[tuple[str, str, Path_]]:
         job = job_dependency(r.spec.model)
         if job:
             yield Kind.JOB, job, ("spec", "model")
+        if r.spec.gate is not None and r.spec.gate.evaluation is not None:
+            yield Kind.EVALUATION, r.spec.gate.evaluation.evaluation, ("spec", "gate", "evaluation", "evaluation")
+    elif isinstance(r, Evaluation):
+        yield Kind.DATASET, dataset_name(r.spec.data), ("spec", "data")
+        for key, subject in r.spec.subjects.items():
+            yield Kind.DEPLOYMENT, subject.deployment, ("spec", "subjects", key, "deployment")

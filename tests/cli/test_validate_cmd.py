@@ -56,3 +56,12 @@ def test_project_path_that_is_a_file_is_not_reported_as_missing(cli: RunCli, mak
     result = cli("-C", make_project() / "fineplan.yaml", "validate")
     assert result.code == 1
     assert "is not a directory" in result.out and "does not exist" not in result.out
+
+
+def test_a_target_account_with_an_unknown_key_is_located(cli: RunCli, make_project: MakeProject) -> None:
+    settings = "project: cli\ntargets:\n  local:\n    type: local\n    accounts:\n      prod: {resource_grp: rg-prod}\n"
+    root = make_project(settings=settings)
+    result = cli("-C", root, "validate")
+    assert result.code == 1
+    assert "fineplan.yaml" in result.out + result.err
+    assert "resource_grp" in result.out + result.err

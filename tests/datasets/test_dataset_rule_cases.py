@@ -4,8 +4,9 @@ A case file names its `rule` and a default `format`, then lists `pass` and `fail
 (mappings are written as JSON, strings as raw text); unless `pad: false`, ten valid filler examples are appended
 after them so the 10-example minimum holds and line numbers in the case stay as written. A fail case expects
 `lines` (every line the rule reports, first included) or a `count`. Grader cases give `grader`,
-`response_format` and `rows` instead. Strings of the form `<<repeat:N:text>>` expand to text repeated N times;
-`{$hex: "..."}` is a raw line given as hex bytes.
+`response_format` and `rows` instead; Evaluation grader cases give `graders` (a list, at eval.yaml lines 10, 11,
+...), `format` and `rows`, and the rows are read as eval items. Strings of the form `<<repeat:N:text>>`
+expand to text repeated N times; `{$hex: "..."}` is a raw line given as hex bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fineplan.datasets.check import check_dataset
 from fineplan.datasets.formats import VALIDATORS
 from fineplan.datasets.graders import check_grader
 from fineplan.diagnostics import Diagnostic, Location
+from fineplan.lint.evaluation_checks import check_graders_on_rows
 from fineplan.lint.registry import all_rules
 
 CASES = Path(__file__).parent / "cases"
@@ -62,8 +64,19 @@ def test_every_dataset_rule_has_pass_and_fail_cases() -> None:
     assert not missing, f"rules without cases: {missing}"
 
 
+def _at(file: Path, line: int) -> Location:
+    return Location(file.name, line)
+
+
 def _run(tmp_path: Path, doc: dict[str, Any], case: dict[str, Any]) -> list[Diagnostic]:
     fmt = case.get("format", doc.get("format", "chat"))
+    if "graders" in case:
+        rows = write_jsonl(tmp_path / "rows.jsonl", case.get("rows", doc.get("rows", [])))
+        graders = tuple(case["graders"])
+        where = [Location("eval.yaml", 10 + i) for i in range(len(graders))]
+        return check_graders_on_rows(
+            graders, where, fmt, [rows], case.get("response_format"), evaluation="ev", dataset="test", locate=_at
+        )
     if "grader" in case:
         rows = write_jsonl(tmp_path / "rows.jsonl", case.get("rows", doc.get("rows", [])))
         return check_grader(case["grader"], case.get("response_format"), [rows], Location("job.yaml", 7))

@@ -81,3 +81,24 @@ def test_a_bad_fault_spec_is_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     code = main(["emulator", "serve", "--data-dir", str(tmp_path / "d"), "--faults", "rate=7"])
     assert code == 1
     assert "rate must be within 0..1" in capsys.readouterr().err
+
+
+def test_serve_a_project_whose_local_target_declares_accounts(repo_root: Path, tmp_path: Path) -> None:
+    """examples/promotion's dev and prod accounts are served as its embedded emulator serves them."""
+    import shutil
+
+    project = tmp_path / "promotion"
+    shutil.copytree(repo_root / "examples" / "promotion", project, ignore=shutil.ignore_patterns(".fineplan"))
+    proc = serve("-C", str(project), "emulator", "serve", "--port", "0", "--quiet")
+    try:
+        first = proc.stdout.readline().strip() if proc.stdout else ""
+        assert LISTENING.match(first), first
+        lines = [proc.stdout.readline().strip() for _ in range(2)] if proc.stdout else []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert lines[0].startswith("default account dev: subscription 00000000-0000-0000-0000-00000000de00, resource group")
+    assert "location swedencentral" in lines[0]
+    assert lines[1].startswith("account prod: subscription 00000000-0000-0000-0000-00000000f400")
+    assert "location eastus2" in lines[1] and lines[1].endswith("/accounts/prod/")

@@ -30,6 +30,15 @@ ROWS = "".join(
 )
 
 
+EXACT = {
+    "type": "string_check",
+    "name": "exact",
+    "input": "{{sample.output_text}}",
+    "reference": "{{item.reference}}",
+    "operation": "eq",
+}
+
+
 class CountingDict(dict[str, Any]):
     """A dict that counts the times it is walked whole (iteration, keys, values, items)."""
 
@@ -53,7 +62,8 @@ class CountingDict(dict[str, Any]):
 
 
 def _write(root: Path, groups: int) -> Path:
-    """Per group a dataset (every other one split), an SFT job, a job stacked on it and two deployments."""
+    """Per group a dataset (every other one split), an SFT job, a job stacked on it, two deployments, an
+    Evaluation of both and a deployment gated on it."""
     (root / "specs").mkdir(parents=True)
     (root / "data").mkdir()
     (root / "fineplan.yaml").write_text("project: scale\n", encoding="utf-8")
@@ -69,6 +79,10 @@ def _write(root: Path, groups: int) -> Path:
             + (f"  validation_data: ds-{g - 1}\n" if g else ""),
             f"kind: Deployment\nname: dep-{g}\nspec:\n  model: {{job: top-{g}}}\n  account: a-{g}\n",
             f"kind: Deployment\nname: base-{g}\nspec:\n  model: gpt-4.1-mini-2025-04-14\n",
+            f"kind: Evaluation\nname: ev-{g}\nspec:\n  data: ds-{g}\n  graders: [{json.dumps(EXACT)}]\n"
+            f"  subjects: {{top: {{deployment: dep-{g}}}, base: {{deployment: base-{g}}}}}\n",
+            f"kind: Deployment\nname: prod-{g}\nspec:\n  model: {{job: top-{g}}}\n  account: p-{g}\n"
+            f"  gate: {{evaluation: {{evaluation: ev-{g}, min_score: {{exact: 0.5}}, beats: base}}}}\n",
         ]
     (root / "specs" / "all.yaml").write_text("---\n".join(docs), encoding="utf-8")
     return root

@@ -13,11 +13,14 @@ from provider_helpers import FAST, wait_for
 
 from fineplan.emulator.config import AccountSpec
 from fineplan.emulator.embedded import EmbeddedEmulator
+from fineplan.errors import ProviderError
 from fineplan.providers.azure import AzureProvider
+from fineplan.providers.azure.connection import AccountRef, refs_of
+from fineplan.providers.azure.credentials import StaticTokenCredential
 from fineplan.providers.azure.mapping import model_format
 from fineplan.providers.base import DeploymentRequest, JobRequest
 from fineplan.providers.factory import LOCAL_API_KEY, local_provider, open_provider
-from fineplan.spec.models import LocalTarget
+from fineplan.spec.models import LocalTarget, TargetAccount
 
 SUB = "33333333-3333-3333-3333-333333333333"
 DEV = AccountSpec("dev", SUB, "rg-dev", "swedencentral")
@@ -112,7 +115,82 @@ def test_the_local_target_follows_an_emulator_that_declares_its_accounts(tmp_pat
         connection = handle.provider.connection
         assert handle.emulator is not None
         assert connection.endpoint == f"{handle.emulator.url}/accounts/dev"  # dev is not the emulator's default
-        assert dict(connection.accounts) == {"prod": "rg-prod"}  # another subscription is out of reach
         assert connection.resource_group_for("prod") == "rg-prod"
+        assert connection.account_ref("elsewhere") == AccountRef(
+            "44444444-4444-4444-4444-444444444444", "rg-x", "local"
+        )
         assert handle.provider.list_files() == []
         assert handle.provider.list_deployments("prod") == []
+        assert handle.provider.list_deployments("elsewhere") == []  # another subscription: its own ARM client
+
+
+OTHER_SUB = "55555555-5555-5555-5555-555555555555"
+FAR = AccountSpec("far", OTHER_SUB, "rg-far", "westus3")
+
+
+def test_a_model_trained_in_one_subscription_deploys_into_another(tmp_path: Path, samples: Path) -> None:
+    with EmbeddedEmulator(tmp_path / "emu", speed=FAST, api_key=LOCAL_API_KEY, accounts=[DEV, PROD, FAR]) as emu:
+        target = LocalTarget(
+            account="dev",
+            subscription_id=SUB,
+            resource_group="rg-dev",
+            accounts={"prod": "rg-prod", "far": TargetAccount(resource_group="rg-far", subscription_id=OTHER_SUB)},
+        )
+        provider = local_provider(emu.url, target, accounts=refs_of(target))
+        try:
+            model = _train(provider, samples, "gpt-4.1-mini-2025-04-14", "global")
+            request = DeploymentRequest(model_name=model, deployment_type="global_standard", capacity=10)
+            made = provider.put_deployment("far", "promoted", request)
+            assert (made.account, made.provisioning_state) == ("far", "Succeeded")
+            assert _arm_model(emu, FAR, "promoted")["source"] == DEV_ID
+            assert [d.name for d in provider.list_deployments("far")] == ["promoted"]
+            assert provider.list_deployments("prod") == []
+            assert provider.endpoint_for("far") == f"{emu.url}/accounts/far"
+            control = provider._controlplane
+            assert sorted(control._clients) == [SUB, OTHER_SUB]  # one ARM client per subscription
+        finally:
+            provider.close()
+
+
+def test_the_local_target_declares_its_accounts_to_the_embedded_emulator(tmp_path: Path) -> None:
+    target = LocalTarget(
+        account="dev",
+        subscription_id=SUB,
+        resource_group="rg-dev",
+        region="swedencentral",
+        accounts={"prod": TargetAccount(resource_group="rg-prod", subscription_id=OTHER_SUB, region="eastus2")},
+    )
+    with open_provider(tmp_path, "local", target) as handle:
+        assert handle.emulator is not None
+        config = handle.emulator.config
+        assert [(a.name, a.subscription, a.resource_group, a.location) for a in config.accounts] == [
+            ("dev", SUB, "rg-dev", "swedencentral"),
+            ("prod", OTHER_SUB, "rg-prod", "eastus2"),
+        ]
+        assert config.default_account.name == "dev"
+        assert handle.provider.connection.endpoint == handle.emulator.url  # the default account: the root
+        assert handle.provider.list_deployments("prod") == []
+        assert handle.provider.endpoint_for("prod") == f"{handle.emulator.url}/accounts/prod"
+
+
+@pytest.mark.parametrize("auth", ["api-key", "entra-token"])
+def test_chat_answers_on_the_deployments_own_account(
+    declared: tuple[EmbeddedEmulator, AzureProvider], samples: Path, auth: str
+) -> None:
+    _, provider = declared
+    model = _train(provider, samples, "gpt-4.1-mini-2025-04-14", "global")
+    request = DeploymentRequest(model_name=model, deployment_type="global_standard", capacity=10)
+    provider.put_deployment("prod", "promoted", request)
+    if auth == "entra-token":  # no key: the data plane gets a bearer token from the credential, as on Azure
+        provider = AzureProvider(provider.connection, credential=StaticTokenCredential(LOCAL_API_KEY))
+    try:
+        reply = provider.chat("prod", "promoted", [{"role": "user", "content": "What is 2 + 3?"}], max_tokens=20)
+    finally:
+        if auth == "entra-token":
+            provider.close()
+    assert reply.model == model
+    assert reply.content
+    assert 0 < reply.usage["completion_tokens"] <= 20
+    with pytest.raises(ProviderError, match="DeploymentNotFound") as exc:
+        declared[1].chat("dev", "promoted", [{"role": "user", "content": "hi"}])  # not deployed in dev
+    assert exc.value.status == 404

@@ -177,3 +177,29 @@ def test_importing_the_provider_and_factory_loads_no_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_azure_target_accounts_in_other_groups_and_subscriptions() -> None:
+    from fineplan.providers.azure.connection import AccountRef
+    from fineplan.spec.models import AzureTarget
+
+    target = AzureTarget.model_validate(
+        {
+            "type": "azure",
+            "subscription_id": "s",
+            "resource_group": "rg",
+            "account": "dev",
+            "endpoint": "https://dev.openai.azure.com",
+            "accounts": {
+                "b": "rg-b",
+                "prod": {"resource_group": "rg-prod", "subscription_id": "s2", "region": "eastus2"},
+            },
+        }
+    )
+    conn = Connection.from_target(target)
+    assert conn.account_ref("dev") == AccountRef("s", "rg")
+    assert conn.account_ref("b") == AccountRef("s", "rg-b")
+    assert conn.account_ref("prod") == AccountRef("s2", "rg-prod", "eastus2")
+    assert conn.subscription_for("prod") == "s2"
+    with pytest.raises(ConfigError, match="'c' is not part of this target"):
+        conn.account_ref("c")

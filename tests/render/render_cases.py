@@ -572,6 +572,125 @@ def replace_order() -> Plan:
     return plan(changes, added=[retrain, glob, std], removed=[dev, std], max_usd=25)
 
 
+def _eval_attrs(test_digest: str) -> dict[str, Any]:
+    return {
+        "test_data": test_digest,
+        "graders": "sha256:77aa00bb11cc",
+        "sampling": {"temperature": 0.0, "max_completion_tokens": 64},
+        "subjects": {
+            "tuned": {"deployment": "support-dev", "model": {"job": "support-sft", "inputs": DIGEST_A}},
+            "base": {"deployment": "nano-base", "model": "gpt-4.1-nano-2025-04-14"},
+        },
+    }
+
+
+def _eval_results(tuned: float, base: float) -> dict[str, Any]:
+    def scores(exact: float, similar: float) -> dict[str, Any]:
+        passed = round(exact * 20)
+        return {
+            "exact": {"score": exact, "pass_rate": exact, "passed": passed, "failed": 20 - passed, "errored": 0,
+                      "total": 20},
+            "similar": {"score": similar, "pass_rate": similar, "passed": round(similar * 20),
+                        "failed": 20 - round(similar * 20), "errored": 0, "total": 20},
+        }  # fmt: skip
+
+    return {
+        "tuned": {"run_id": "evalrun_t1", "deployment": "support-dev", "items": 20,
+                  "usage": {"prompt_tokens": 2400, "completion_tokens": 610}, "graders": scores(tuned, 0.8)},
+        "base": {"run_id": "evalrun_b1", "deployment": "nano-base", "items": 20,
+                 "usage": {"prompt_tokens": 2400, "completion_tokens": 900}, "graders": scores(base, 0.15)},
+    }  # fmt: skip
+
+
+def evaluation_gate() -> Plan:
+    """One evaluation with recorded results that a gate fails on; another that re-runs on new test data."""
+    recorded = {**_eval_attrs(DIGEST_A), "status": "completed", "results": _eval_results(0.45, 0.05)}
+    recorded["subject_order"] = ["tuned", "base"]
+    gate = GateResult(
+        "deployment.support-prod",
+        "job.support-sft",
+        GateStatus.FAILED,
+        (
+            {"bound": "min_score", "grader": "exact", "subject": "tuned", "value": 0.45, "limit": 0.9, "passed": False},
+            {
+                "bound": "beats",
+                "grader": "exact",
+                "subject": "tuned",
+                "value": 0.45,
+                "other": "base",
+                "other_value": 0.05,
+                "delta": 0.4,
+                "limit": 0.2,
+                "passed": True,
+            },
+        ),
+        "evaluation.quality",
+    )
+    rerun_cost = CostEstimate(
+        "training",
+        0.0022,
+        "tuned: 2,400 in × $0.10/1M + 1,280 out × $0.40/1M (gpt-4.1-nano-2025-04-14) = $0.0007; base: 2,400 in × "
+        "$0.10/1M + 1,280 out × $0.40/1M (gpt-4.1-nano-2025-04-14) = $0.0007 → $0.0015",
+        True,
+        ("assumes every item uses up to 64 completion tokens and the whole test file as prompt tokens",),
+    )
+    std = hosting("standard", 10)
+    changes = [
+        rc("evaluation.quality", Action.NOOP, before=recorded, after=_eval_attrs(DIGEST_A), remote_id="eval_q1"),
+        rc(
+            "evaluation.smoke",
+            Action.CREATE_THEN_DELETE,
+            before={**_eval_attrs(DIGEST_A), "status": "completed", "results": _eval_results(1.0, 0.0)},
+            after=_eval_attrs(DIGEST_B),
+            reasons=[("input_changed", "test data content changed (sha256:4f1c0 → sha256:9a8b7)", "test_data")],
+            replace_paths=["test_data"],
+            cost=rerun_cost,
+            remote_id="eval_s1",
+        ),
+        rc(
+            "deployment.support-prod",
+            Action.CREATE,
+            after=deployment_attrs(SFT_MODEL, dtype="standard", capacity=10),
+            cost=std,
+            reasons=[("new", "not in state")],
+            blocked="gate failed: exact score of tuned = 0.450 (min 0.900)",
+            depends_on=["evaluation.quality"],
+        ),
+    ]
+    return plan(changes, added=[rerun_cost, std], gates=[gate])
+
+
+def checkpoint_promotion() -> Plan:
+    """A checkpoint deployment moving from the best checkpoint to the last (the step and why shown), and the DPO
+    model promoted into a prod account (another subscription: the account is in the plan)."""
+    prod = hosting("global_standard", 10)
+    best = {"selector": "best", "step": 12, "why": "lowest valid loss 0.4153"}
+    last = {"selector": "last", "step": 18, "why": "last checkpoint"}
+    before = {**deployment_attrs(f"{SFT_MODEL}:ckpt-step-12", capacity=10), "checkpoint": best}
+    after = {**before, "model": f"{SFT_MODEL}:ckpt-step-18", "checkpoint": last}
+    changes = [
+        rc(
+            "deployment.sft-checkpoint",
+            Action.UPDATE,
+            before=before,
+            after=after,
+            reasons=[
+                ("model_swap", "checkpoint step 18: last checkpoint", "checkpoint"),
+                ("model_swap", f"model swaps {SFT_MODEL}:ckpt-step-12 → {SFT_MODEL}:ckpt-step-18", "model"),
+            ],
+            remote_id="sft-checkpoint",
+        ),
+        rc(
+            "deployment.support-prod",
+            Action.CREATE,
+            after={**deployment_attrs(DPO_MODEL, dtype="global_standard", capacity=10), "account": "prod"},
+            cost=prod,
+            reasons=[("new", "deployment support-prod is not in the state")],
+        ),
+    ]
+    return plan(changes, added=[prod], unchanged=[hosting(capacity=10)], max_usd=25)
+
+
 CASES: dict[str, Callable[[], Plan]] = {
     "create-only": create_only,
     "mixed": mixed,
@@ -582,6 +701,8 @@ CASES: dict[str, Callable[[], Plan]] = {
     "blocked-gate": blocked_gate,
     "over-budget": over_budget,
     "no-changes": no_changes,
+    "evaluation-gate": evaluation_gate,
+    "checkpoint-promotion": checkpoint_promotion,
 }
 
 

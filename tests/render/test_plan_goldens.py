@@ -53,6 +53,8 @@ def test_every_golden_case_is_covered() -> None:
         "blocked-gate",
         "over-budget",
         "no-changes",
+        "checkpoint-promotion",
+        "evaluation-gate",
     }
     assert set(CASES) == wanted
     on_disk = {p.name for p in GOLDENS.iterdir()}

@@ -470,6 +470,25 @@ class AccountRefusesDeployment(Rule):
     group = "compatibility"
 
 
+class CheckpointStepMissing(Rule):
+    """A deployment asks for a checkpoint step its trained job does not have.
+
+    What it does
+        At plan time, once the job has trained, looks the step of `model: {job: NAME, checkpoint: STEP}` up in
+        the job's checkpoints (the checkpoints API, one per epoch). Raised by `fineplan plan` (it needs the
+        trained job); before the job has trained the checkpoint is known after apply.
+    Why
+        Azure deploys only checkpoints that exist (the final one and the two before it); apply refuses such a
+        plan instead of failing at the deployment.
+    Example
+        `checkpoint: 7` on a job whose checkpoints are at steps 6, 12 and 18.
+    """
+
+    code = "FP334"
+    name = "checkpoint-step-missing"
+    group = "compatibility"
+
+
 _FORMAT_FOR = {"supervised": "chat", "dpo": "preference", "reinforcement": "reinforcement"}
 
 
@@ -533,10 +552,11 @@ class TooManyFineTunedDeployments(ProjectRule):
 
 
 class GateWithoutJob(ProjectRule):
-    """A deployment gate on a model that is not a job's output.
+    """A deployment gate bounds job metrics on a model that is not a job's output.
 
     What it does
-        `gate` reads the final metrics of the job behind `model: {job: ...}`; a base model has none.
+        The metric bounds of `gate` (losses, token accuracies, reward) read the final metrics of the job behind
+        `model: {job: ...}`; a base model has none. A gate with only `evaluation` is fine on any model.
     Why
         The gate could never pass or fail meaningfully.
     Example
@@ -549,7 +569,12 @@ class GateWithoutJob(ProjectRule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for e, dep in _deployments(project):
-            if dep.spec.gate is not None and not isinstance(dep.spec.model, JobRef):
+            gate = dep.spec.gate
+            if (
+                gate is not None
+                and gate.model_dump(exclude={"evaluation"}, exclude_none=True)
+                and not isinstance(dep.spec.model, JobRef)
+            ):
                 yield self.diag("gate needs `model: {job: NAME}`", e.location("spec", "gate"))
 
 
@@ -685,3 +710,59 @@ class ReservedDeploymentTag(ProjectRule):
                         f"tag {key!r} is reserved: fineplan-* tags are fineplan's own",
                         e.location("spec", "tags", key, key=True),
                     )
+
+
+class DeploymentUnavailableInRegion(ProjectRule):
+    """A fine-tuned deployment's type is not offered for its model in its account's region.
+
+    What it does
+        Looks up the region the default target declares for the deployment's account (`region` of the target
+        for its default account, `region` under `accounts:` for the others) in the region table
+        (`fineplan/catalog/regions.yaml`, from Microsoft's "Deploy a fine-tuned model" page) for the
+        deployment type and the catalog model the deployment's model was fine-tuned from. Accounts without a
+        declared region, regions the table does not know and base-model deployments are not checked.
+    Why
+        Azure refuses the deployment ("The specified SKU … is not supported in this region") only at apply,
+        after the jobs it serves have trained and been paid for.
+    Example
+        `type: standard` for a gpt-4.1-mini fine-tune in an account declared `region: eastus2` (Standard
+        fine-tuned deployments of it are offered in northcentralus and swedencentral only).
+    """
+
+    code = "FP333"
+    name = "deployment-unavailable-in-region"
+    group = "compatibility"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        from fineplan.catalog import fine_tuned_base
+        from fineplan.catalog.regions import Availability, load_regions
+        from fineplan.spec.models import LocalTarget, target_accounts
+
+        settings = project.settings
+        target = settings.targets.get(settings.default_target) or LocalTarget()
+        accounts = target_accounts(target)
+        regions = load_regions()
+        catalog = load_catalog()
+        for e, dep in _deployments(project):
+            account = dep.spec.account or target.account
+            declared = accounts.get(account)
+            region = declared.region if declared is not None else None
+            if not region:
+                continue
+            info, fine_tuned = deployment_model(project, catalog, dep)
+            base = info.name if info is not None else None
+            if isinstance(dep.spec.model, str) and is_fine_tuned_name(dep.spec.model):
+                base = fine_tuned_base(dep.spec.model)
+            if not fine_tuned or base is None:
+                continue
+            if regions.fine_tuned_deployment(dep.spec.type, base, region) is not Availability.UNAVAILABLE:
+                continue
+            offered = sorted(regions.fine_tuned_regions(dep.spec.type, base) or ())
+            where = f"offered in: {', '.join(offered)}" if offered else "offered in no region"
+            yield self.diag(
+                f"{dep.spec.type} deployments of models fine-tuned from {base} are not offered in {region} "
+                f"(account {account}); {where}",
+                e.location("spec", "type") if "type" in e.doc.data.get("spec", {}) else e.location("spec"),
+                f"Regions as of {regions.as_of} ({regions.source}). Choose another type (global_standard and "
+                "developer are offered in every region for most models) or an account in one of those regions.",
+            )

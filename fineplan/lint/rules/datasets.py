@@ -112,9 +112,10 @@ class TooFewExamples(DatasetRule):
     """The file has fewer than 10 examples.
 
     What it does
-        Counts non-blank lines and reports files with fewer than 10.
+        Counts non-blank lines and reports files with fewer than 10. A dataset that only Evaluations test on,
+        and no job trains or validates on, is exempt.
     Why
-        Azure requires at least 10 examples per training (and validation) file.
+        Azure requires at least 10 examples per training (and validation) file; eval data has no minimum.
     Example
         A validation split of 5% of 120 rows (6 examples).
     """
@@ -550,7 +551,7 @@ class ReinforcementLastMessage(DatasetRule):
 
 
 class GraderShape(DatasetRule):
-    """An RFT grader is malformed for its type.
+    """An RFT or Evaluation grader is malformed for its type.
 
     What it does
         Checks the grader (and each sub-grader of a multi grader): type, name, and the fields each type needs
@@ -570,7 +571,9 @@ class GraderItemMissing(DatasetRule):
 
     What it does
         Resolves every item template (dotted paths allowed) in every row of the job's training and
-        validation files and names the rows that miss it.
+        validation files and names the rows that miss it. For an Evaluation, in the eval item of every test
+        row: a chat row gives `item.messages` and `item.reference`, a reinforcement row `item.messages` and its
+        other top-level fields.
     Why
         The grader would fail or score an empty string for those rows, wasting paid training hours.
     Example
@@ -587,6 +590,8 @@ class GraderOutputJson(DatasetRule):
     What it does
         Requires a `response_format` with a JSON schema whenever a grader reads `sample.output_json`, and that
         the schema declares every property path the grader reads.
+        An Evaluation has no response format of its own: its graders are checked against the response format of
+        the RFT job behind a subject's deployment (following stacked jobs).
     Why
         Without a schema the model's output is plain text and `output_json` is empty.
     Example
@@ -659,6 +664,42 @@ class GraderUnknownKey(DatasetRule):
     code = C.GRADER_UNKNOWN_KEY
     name = "grader-unknown-key"
     severity = Severity.WARNING
+
+
+class EvaluationRowWithoutReference(DatasetRule):
+    """A chat test row has no final assistant turn, but a grader reads `{{item.reference}}`.
+
+    What it does
+        For an Evaluation on a chat dataset whose graders read `{{item.reference}}`, checks that every test row
+        ends with an assistant turn with text (its reference) and reports the first such row's line with the
+        count of rows.
+    Why
+        A chat row's eval item takes its reference from its final assistant turn; without one the reference
+        renders empty and the row fails whatever the model answers, dragging every subject's score down.
+    Example
+        A test row whose messages end with the user's question: add the expected answer as an assistant turn,
+        or use a reinforcement dataset with the answer in an item field.
+    """
+
+    code = C.EVAL_NO_REFERENCE
+    name = "evaluation-row-without-reference"
+
+
+class EvaluationDuplicateGrader(DatasetRule):
+    """Two graders of an Evaluation have the same name.
+
+    What it does
+        Checks that the `name` of each grader (inline or in the graders_file) is unique within the evaluation,
+        at the second grader, naming the first.
+    Why
+        Results are recorded per grader name and gates (`min_score`, `min_pass_rate`, `graders`) refer to
+        graders by name: two graders of one name would overwrite each other's scores.
+    Example
+        Two `string_check` graders both named `exact`, one with `eq` and one with `ilike`.
+    """
+
+    code = C.EVAL_DUPLICATE_GRADER
+    name = "evaluation-duplicate-grader"
 
 
 class ValidatorInternal(DatasetRule):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from fineplan.errors import ConfigError
 
 if TYPE_CHECKING:
-    from fineplan.spec.models import AzureTarget
+    from fineplan.spec.models import AzureTarget, LocalTarget
 
 DEFAULT_API_VERSION = "2025-04-01-preview"
 DEFAULT_MANAGEMENT_ENDPOINT = "https://management.azure.com"
@@ -46,6 +46,15 @@ class Tuning:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountRef:
+    """Where ARM finds one account: its subscription and resource group (and region, when declared)."""
+
+    subscription_id: str
+    resource_group: str
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
     """One target: the data-plane endpoint of its default account and the ARM coordinates of its accounts.
 
@@ -59,20 +68,28 @@ class Connection:
     resource_group: str
     management_endpoint: str = DEFAULT_MANAGEMENT_ENDPOINT
     api_version: str = DEFAULT_API_VERSION
-    accounts: Mapping[str, str] = field(default_factory=dict)  # extra account -> resource group
+    # extra account -> its resource group (in the target's subscription) or its AccountRef
+    accounts: Mapping[str, str | AccountRef] = field(default_factory=dict)
     shared_root: bool = False
 
-    def resource_group_for(self, account: str) -> str:
+    def account_ref(self, account: str) -> AccountRef:
         if account == self.account or self.shared_root:
-            return self.resource_group
+            return AccountRef(self.subscription_id, self.resource_group)
         try:
-            return self.accounts[account]
+            found = self.accounts[account]
         except KeyError:
             known = ", ".join(sorted({self.account, *self.accounts}))
             raise ConfigError(
                 f"account {account!r} is not part of this target (known: {known}); "
                 "add it under the target's `accounts` with its resource group"
             ) from None
+        return AccountRef(self.subscription_id, found) if isinstance(found, str) else found
+
+    def resource_group_for(self, account: str) -> str:
+        return self.account_ref(account).resource_group
+
+    def subscription_for(self, account: str) -> str:
+        return self.account_ref(account).subscription_id
 
     @property
     def management_over_http(self) -> bool:
@@ -87,5 +104,16 @@ class Connection:
             resource_group=target.resource_group,
             management_endpoint=target.management_endpoint,
             api_version=target.api_version,
-            accounts=dict(target.accounts),
+            accounts=refs_of(target),
         )
+
+
+def refs_of(target: LocalTarget | AzureTarget) -> dict[str, str | AccountRef]:
+    """A target's extra accounts as the connection knows them."""
+    from fineplan.spec.models import target_accounts
+
+    return {
+        name: AccountRef(str(a.subscription_id), a.resource_group, a.region)
+        for name, a in target_accounts(target).items()
+        if name != target.account
+    }

@@ -51,8 +51,13 @@ def management_scope(connection: Connection) -> str:
 
 
 def build_client(
-    connection: Connection, tuning: Tuning, credential: TokenCredential, retries: RetryLog | None = None
+    connection: Connection,
+    tuning: Tuning,
+    credential: TokenCredential,
+    retries: RetryLog | None = None,
+    subscription_id: str | None = None,
 ) -> CognitiveServicesManagementClient:
+    """An ARM client for one subscription (default: the target's): ARM clients are per subscription."""
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     scope = management_scope(connection)
@@ -75,50 +80,64 @@ def build_client(
     if connection.management_over_http:
         # The SDK's bearer policy refuses non-TLS URLs (see AZURE-FACTS); the emulator is served over http.
         kwargs["authentication_policy"] = bearer_policy_over_http(credential, scope)
-    return CognitiveServicesManagementClient(credential, connection.subscription_id, **kwargs)
+    return CognitiveServicesManagementClient(credential, subscription_id or connection.subscription_id, **kwargs)
 
 
 class ControlPlane:
     def __init__(
         self,
-        client: CognitiveServicesManagementClient,
+        client_for: Callable[[str], CognitiveServicesManagementClient],
         connection: Connection,
         tuning: Tuning,
         retries: RetryLog | None = None,
     ) -> None:
-        self._client = client
+        self._client_for = client_for  # subscription id -> a new ARM client for it
+        self._clients: dict[str, CognitiveServicesManagementClient] = {}
+        self._clients_guard = threading.Lock()
         self._connection = connection
         self._tuning = tuning
         self._retries = retries
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._endpoints: dict[str, str] = {}
 
     def close(self) -> None:
-        self._client.close()
+        with self._clients_guard:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    def _arm(self, account: str) -> tuple[CognitiveServicesManagementClient, str]:
+        """The ARM client of the account's subscription (one per subscription) and its resource group."""
+        ref = self._connection.account_ref(account)
+        key = ref.subscription_id.lower()
+        with self._clients_guard:
+            if key not in self._clients:
+                self._clients[key] = self._client_for(ref.subscription_id)
+            return self._clients[key], ref.resource_group
 
     # ------------------------------------------------------------ reads
 
     def list_deployments(self, account: str) -> list[RemoteDeployment]:
-        rg = self._connection.resource_group_for(account)
+        client, rg = self._arm(account)
         try:
-            return [deployment_from_sdk(account, d) for d in self._client.deployments.list(rg, account)]
+            return [deployment_from_sdk(account, d) for d in client.deployments.list(rg, account)]
         except Exception as exc:
             raise to_provider_error(exc, f"listing deployments of account {account}") from exc
 
     def get_deployment(self, account: str, name: str) -> RemoteDeployment | None:
-        rg = self._connection.resource_group_for(account)
+        client, rg = self._arm(account)
         try:
-            return deployment_from_sdk(account, self._client.deployments.get(rg, account, name))
+            return deployment_from_sdk(account, client.deployments.get(rg, account, name))
         except Exception as exc:
             if is_not_found(exc):
                 return None
             raise to_provider_error(exc, f"reading deployment {name} of account {account}") from exc
 
     def deployable_models(self, account: str) -> list[DeployableModel]:
-        rg = self._connection.resource_group_for(account)
+        client, rg = self._arm(account)
         try:
-            return [deployable_from_sdk(m) for m in self._client.accounts.list_models(rg, account)]
+            return [deployable_from_sdk(m) for m in client.accounts.list_models(rg, account)]
         except Exception as exc:
             raise to_provider_error(exc, f"listing the models of account {account}") from exc
 
@@ -127,9 +146,9 @@ class ControlPlane:
         if account == self._connection.account or self._connection.shared_root:
             return self._connection.endpoint
         if account not in self._endpoints:
-            rg = self._connection.resource_group_for(account)
+            client, rg = self._arm(account)
             try:
-                properties = self._client.accounts.get(rg, account).properties
+                properties = client.accounts.get(rg, account).properties
                 found = properties.endpoint if properties is not None else None
             except Exception as exc:
                 raise to_provider_error(exc, f"reading account {account}") from exc
@@ -156,10 +175,10 @@ class ControlPlane:
             ),
             tags=dict(request.tags),
         )
-        rg = self._connection.resource_group_for(account)
+        client, rg = self._arm(account)
 
         def run() -> Any:
-            return self._client.deployments.begin_create_or_update(rg, account, name, body).result()
+            return client.deployments.begin_create_or_update(rg, account, name, body).result()
 
         result = self._write(account, f"deploying {request.model_name} as {name} in account {account}", run)
         return deployment_from_sdk(account, result)
@@ -180,21 +199,21 @@ class ControlPlane:
             sku=Sku(name=current.sku_name, capacity=capacity) if capacity is not None else None,
             tags=dict(tags) if tags is not None else None,
         )
-        rg = self._connection.resource_group_for(account)
+        client, rg = self._arm(account)
 
         def run() -> Any:
-            return self._client.deployments.begin_update(rg, account, name, patch).result()
+            return client.deployments.begin_update(rg, account, name, patch).result()
 
         result = self._write(account, f"updating deployment {name} in account {account}", run)
         return deployment_from_sdk(account, result) if result is not None else self._must_get(account, name)
 
     def delete_deployment(self, account: str, name: str) -> None:
         """Deleting a deployment that is already gone is not an error."""
-        rg = self._connection.resource_group_for(account)
+        client, rg = self._arm(account)
 
         def run() -> None:
             try:
-                self._client.deployments.begin_delete(rg, account, name).result()
+                client.deployments.begin_delete(rg, account, name).result()
             except Exception as exc:
                 if not is_not_found(exc):
                     raise
@@ -224,7 +243,8 @@ class ControlPlane:
             self._retries.record(exception_reason(exc))
 
     def _lock_for(self, account: str) -> threading.Lock:
-        key = (self._connection.resource_group_for(account), account)
+        ref = self._connection.account_ref(account)
+        key = (ref.subscription_id.lower(), ref.resource_group.lower(), account)
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
 

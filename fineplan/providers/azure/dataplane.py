@@ -20,6 +20,7 @@ from fineplan.errors import ProviderError
 from fineplan.providers.azure.backoff import with_backoff
 from fineplan.providers.azure.connection import Connection, Tuning
 from fineplan.providers.azure.mapping import (
+    checkpoint_from_wire,
     event_from_wire,
     file_from_wire,
     job_from_wire,
@@ -29,7 +30,7 @@ from fineplan.providers.azure.mapping import (
 )
 from fineplan.providers.azure.retries import RetryLog, counting_openai_client, exception_reason
 from fineplan.providers.azure.sdk_errors import is_not_found, is_transient, to_provider_error
-from fineplan.providers.base import JobEvent, JobMetrics, JobRequest, ProgressFn, RemoteFile, RemoteJob
+from fineplan.providers.base import Checkpoint, JobEvent, JobMetrics, JobRequest, ProgressFn, RemoteFile, RemoteJob
 
 if TYPE_CHECKING:
     from openai import AzureOpenAI
@@ -114,6 +115,11 @@ class DataPlane:
     def _retried(self, exc: BaseException) -> None:
         if self._retries is not None:
             self._retries.record(exception_reason(exc))
+
+    @property
+    def client(self) -> AzureOpenAI:
+        """The SDK client, shared with the Evals API adapter (fineplan.providers.azure.evals)."""
+        return self._client
 
     def close(self) -> None:
         self._client.close()
@@ -279,5 +285,12 @@ class DataPlane:
         def run() -> JobMetrics:
             pages = self._client.fine_tuning.jobs.checkpoints.list(job_id, limit=PAGE_SIZE)
             return metrics_from_checkpoints(_dump(c) for c in pages)
+
+        return self._call(f"reading checkpoints of job {job_id}", run)
+
+    def job_checkpoints(self, job_id: str) -> list[Checkpoint]:
+        def run() -> list[Checkpoint]:
+            pages = self._client.fine_tuning.jobs.checkpoints.list(job_id, limit=PAGE_SIZE)
+            return sorted((checkpoint_from_wire(_dump(c)) for c in pages), key=lambda c: c.step)
 
         return self._call(f"reading checkpoints of job {job_id}", run)

@@ -39,7 +39,8 @@ RULES: Final[Mapping[Kind, Rules]] = {
     Kind.JOB: IMMUTABLE,
     Kind.DEPLOYMENT: Rules(
         replace=frozenset({"type", "account", "name"}),
-        update=frozenset({"model", "capacity", "rai_policy", "version_upgrade", "tags"}),
+        # `checkpoint` is fineplan's own record of which checkpoint the model is; it changes with the model.
+        update=frozenset({"model", "checkpoint", "capacity", "rai_policy", "version_upgrade", "tags"}),
         computed=frozenset({"rai_policy"}),
         identity=("account", "name"),
     ),

@@ -14,6 +14,7 @@ from typing import Any
 from fineplan.catalog import is_fine_tuned_name, load_catalog
 from fineplan.errors import ProviderError
 from fineplan.providers.base import (
+    Checkpoint,
     DeployableModel,
     JobEvent,
     JobMetrics,
@@ -148,6 +149,20 @@ def metrics_from_checkpoints(checkpoints: Iterable[Mapping[str, Any]]) -> JobMet
     }
     step = metrics.get("step", last.get("step_number"))
     return JobMetrics(step=_int_or_none(step), epochs_done=len(ordered), values=values)
+
+
+def checkpoint_from_wire(d: Mapping[str, Any]) -> Checkpoint:
+    metrics = d.get("metrics") or {}
+    values = {
+        str(k): float(v)
+        for k, v in metrics.items()
+        if k != "step" and isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    return Checkpoint(
+        step=int(d.get("step_number") or metrics.get("step") or 0),
+        model=str(d.get("fine_tuned_model_checkpoint") or ""),
+        metrics=values,
+    )
 
 
 # ---------------------------------------------------------------- deployments

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fineplan.providers.azure import diff as azure_diff
-from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning
+from fineplan.providers.azure.connection import DATA_PLANE_SCOPE, Connection, Tuning, refs_of
 from fineplan.providers.azure.credentials import (
     api_key_from_env,
     default_credential,
@@ -22,14 +22,21 @@ from fineplan.providers.azure.credentials import (
 )
 from fineplan.providers.azure.retries import RetryLog
 from fineplan.providers.base import (
+    ChatReply,
+    Checkpoint,
     DeployableModel,
     DeploymentRequest,
     DiffResult,
+    EvalOutputItem,
+    EvalRequest,
+    EvalRunRequest,
     JobEvent,
     JobMetrics,
     JobRequest,
     ProgressFn,
     RemoteDeployment,
+    RemoteEval,
+    RemoteEvalRun,
     RemoteFile,
     RemoteJob,
 )
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
 
     from fineplan.providers.azure.controlplane import ControlPlane
     from fineplan.providers.azure.dataplane import DataPlane
+    from fineplan.providers.azure.evals import EvalsPlane
     from fineplan.spec.models import AzureTarget
 
 
@@ -75,7 +83,7 @@ class AzureProvider:
             resource_group=target.resource_group,
             management_endpoint=target.management_endpoint,
             api_version=target.api_version,
-            accounts=dict(target.accounts),
+            accounts=refs_of(target),
         )
         require_safe_transport(connection.endpoint, "endpoint")
         require_safe_transport(connection.management_endpoint, "management_endpoint")
@@ -112,8 +120,12 @@ class AzureProvider:
             if self._control is None:
                 from fineplan.providers.azure.controlplane import ControlPlane, build_client
 
-                client = build_client(self.connection, self.tuning, self._credential_or_default(), self.retries)
-                self._control = ControlPlane(client, self.connection, self.tuning, self.retries)
+                credential = self._credential_or_default()
+
+                def client_for(subscription_id: str) -> Any:
+                    return build_client(self.connection, self.tuning, credential, self.retries, subscription_id)
+
+                self._control = ControlPlane(client_for, self.connection, self.tuning, self.retries)
             return self._control
 
     # ------------------------------------------------------------ files
@@ -156,6 +168,42 @@ class AzureProvider:
     def job_metrics(self, job_id: str) -> JobMetrics:
         return self._dataplane.job_metrics(job_id)
 
+    def job_checkpoints(self, job_id: str) -> list[Checkpoint]:
+        return self._dataplane.job_checkpoints(job_id)
+
+    # ------------------------------------------------------------ evaluations
+
+    @property
+    def _evals(self) -> EvalsPlane:
+        from fineplan.providers.azure.evals import EvalsPlane
+
+        data = self._dataplane
+        return EvalsPlane(data.client, self.tuning, self.retries)
+
+    def upload_eval_items(self, path: Path, filename: str) -> RemoteFile:
+        return self._evals.upload_items(path, filename)
+
+    def list_evals(self) -> list[RemoteEval]:
+        return self._evals.list_evals()
+
+    def create_eval(self, request: EvalRequest) -> RemoteEval:
+        return self._evals.create_eval(request)
+
+    def delete_eval(self, eval_id: str) -> None:
+        self._evals.delete_eval(eval_id)
+
+    def list_eval_runs(self, eval_id: str) -> list[RemoteEvalRun]:
+        return self._evals.list_runs(eval_id)
+
+    def get_eval_run(self, eval_id: str, run_id: str) -> RemoteEvalRun | None:
+        return self._evals.get_run(eval_id, run_id)
+
+    def create_eval_run(self, request: EvalRunRequest) -> RemoteEvalRun:
+        return self._evals.create_run(request)
+
+    def eval_output_items(self, eval_id: str, run_id: str) -> list[EvalOutputItem]:
+        return self._evals.output_items(eval_id, run_id)
+
     # ------------------------------------------------------------ deployments
 
     def list_deployments(self, account: str) -> list[RemoteDeployment]:
@@ -177,6 +225,35 @@ class AzureProvider:
 
     def deployable_models(self, account: str) -> list[DeployableModel]:
         return self._controlplane.deployable_models(account)
+
+    # ------------------------------------------------------------ inference
+
+    def chat(
+        self, account: str, deployment: str, messages: list[dict[str, str]], *, max_tokens: int | None = None
+    ) -> ChatReply:
+        from fineplan.providers.azure.inference import chat_completion
+
+        endpoint = self.endpoint_for(account)
+        if self._api_key is not None:
+            return chat_completion(
+                self.connection,
+                self.tuning,
+                endpoint,
+                deployment,
+                messages,
+                max_tokens=max_tokens,
+                api_key=self._api_key,
+            )
+        provider = token_provider(self._credential_or_default(), DATA_PLANE_SCOPE)
+        return chat_completion(
+            self.connection,
+            self.tuning,
+            endpoint,
+            deployment,
+            messages,
+            max_tokens=max_tokens,
+            token_provider=provider,
+        )
 
     # ------------------------------------------------------------ diff (pure: no call to Azure)
 
