@@ -463,14 +463,23 @@ def estimate_evaluation(ev: EvaluationDesired, ctx: CostContext) -> CostEstimate
     lines: list[str] = []
     notes = [
         f"assumes every item uses up to {max_out} completion tokens and the whole test file as prompt tokens",
-        "inference prices per 1M tokens are OpenAI list prices (approximate)",
     ]
+    listed: set[str] = set()  # models priced from the packaged table, not from fineplan.yaml
+
+    def packaged(name: str) -> None:
+        if not (
+            ctx.prices.is_overridden("inference_input_per_1m_tokens", name)
+            and ctx.prices.is_overridden("inference_output_per_1m_tokens", name)
+        ):
+            listed.add(name)
+
     for subject, address in ev.subjects.items():
         model = _base_model_of(address, ctx)
         priced = ctx.prices.inference_price(model or "")
         if priced is None:
             return CostEstimate("training", None, f"no inference price for {model or address} ({subject})", True)
         name, per_in, per_out = priced
+        packaged(name)
         out_tokens = part.examples * max_out
         usd = Decimal(part.tokens) / 1_000_000 * per_in + Decimal(out_tokens) / 1_000_000 * per_out
         total += usd
@@ -488,6 +497,7 @@ def estimate_evaluation(ev: EvaluationDesired, ctx: CostContext) -> CostEstimate
             notes.append(f"grader {g.get('name')}: no inference price for its model {model!r}; not estimated")
             continue
         name, per_in, per_out = priced
+        packaged(name)
         n = len(ev.subjects)
         in_tokens = n * (part.tokens + part.examples * max_out)
         out_tokens = n * part.examples * _JUDGE_OUTPUT_TOKENS
@@ -496,6 +506,11 @@ def estimate_evaluation(ev: EvaluationDesired, ctx: CostContext) -> CostEstimate
         lines.append(f"grader {g.get('name')}: {in_tokens:,} in + {out_tokens:,} out ({name}) = {format_usd(usd)}")
     if judged:
         notes.append(f"model graders: assumed {_JUDGE_OUTPUT_TOKENS} output tokens per item and judgement")
+    if listed:
+        notes.append(
+            f"inference prices of {', '.join(sorted(listed))} are OpenAI list prices (approximate; set "
+            "prices.inference_input_per_1m_tokens / inference_output_per_1m_tokens to yours)"
+        )
     return CostEstimate("training", float(total), "; ".join(lines) + f" → {format_usd(total)}", True, tuple(notes))
 
 

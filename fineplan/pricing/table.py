@@ -46,7 +46,7 @@ class PriceTable:
     developer_lifetime_hours: int
     # Which entries came from fineplan.yaml, as "<section>.<key>" (e.g. "hosting_per_hour.standard").
     overridden: frozenset[str] = frozenset()
-    # Inference per 1M tokens (an Evaluation's sampling); packaged only, not overridable yet.
+    # Inference per 1M tokens (an Evaluation's sampling and model graders).
     inference_input_per_1m_tokens: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
     inference_output_per_1m_tokens: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -94,9 +94,13 @@ def load_price_table(overrides: Prices | None = None) -> PriceTable:
     ptu = dict(base.ptu_per_hour)
     overridden: set[str] = set()
 
+    inference_in = dict(base.inference_input_per_1m_tokens)
+    inference_out = dict(base.inference_output_per_1m_tokens)
     for section, target, given in (
         ("training_per_1m_tokens", training, overrides.training_per_1m_tokens),
         ("rft_per_hour", rft, overrides.rft_per_hour),
+        ("inference_input_per_1m_tokens", inference_in, overrides.inference_input_per_1m_tokens),
+        ("inference_output_per_1m_tokens", inference_out, overrides.inference_output_per_1m_tokens),
     ):
         for name, value in _expand_models(given):
             target[name] = _non_negative(f"prices.{section}.{name}", value)
@@ -133,8 +137,8 @@ def load_price_table(overrides: Prices | None = None) -> PriceTable:
         hours_per_month=base.hours_per_month,
         developer_lifetime_hours=base.developer_lifetime_hours,
         overridden=frozenset(overridden),
-        inference_input_per_1m_tokens=base.inference_input_per_1m_tokens,
-        inference_output_per_1m_tokens=base.inference_output_per_1m_tokens,
+        inference_input_per_1m_tokens=MappingProxyType(inference_in),
+        inference_output_per_1m_tokens=MappingProxyType(inference_out),
     )
 
 

@@ -418,6 +418,9 @@ class Prices(Strict):
     rft_per_hour: dict[str, Float] = Field(default_factory=dict)
     hosting_per_hour: dict[str, Float] = Field(default_factory=dict)
     ptu_per_hour: Float | None = None
+    # What an Evaluation's sampling (and its model graders) cost, per 1M input / output tokens.
+    inference_input_per_1m_tokens: dict[str, Float] = Field(default_factory=dict)
+    inference_output_per_1m_tokens: dict[str, Float] = Field(default_factory=dict)
 
 
 class ProjectSettings(Strict):

@@ -131,3 +131,16 @@ def test_cost_is_inference_per_subject_plus_model_graders() -> None:
     assert "tuned: 1,000,000 in × $0.40/1M + 1,000,000 out × $1.60/1M" in cost.basis
     assert "grader judge: 4,000,000 in + 3,200 out (gpt-4.1-nano-2025-04-14)" in cost.basis
     assert any("up to 10000 completion tokens" in n for n in cost.notes)
+    assert any("list prices" in n and "gpt-4.1-mini-2025-04-14, gpt-4.1-nano-2025-04-14" in n for n in cost.notes)
+
+    # Prices set in fineplan.yaml are used, and the estimate no longer calls them list prices.
+    from fineplan.spec.models import Prices
+
+    mini, nano = "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14"
+    own = Prices(
+        inference_input_per_1m_tokens={mini: 1.0, nano: 0.0},
+        inference_output_per_1m_tokens={mini: 3.0, nano: 0.0},
+    )
+    priced = estimate_evaluation(ev, CostContext(load_price_table(own), desired))
+    assert priced.usd == pytest.approx(2 * (1.0 + 3.0))
+    assert not any("list prices" in n for n in priced.notes)

@@ -100,6 +100,19 @@ def test_rft_hourly_override() -> None:
     assert est.usd == 240.0
 
 
+def test_inference_overrides_price_an_evaluation() -> None:
+    packaged = load_price_table().inference_price(MINI)
+    assert packaged == (MINI, Decimal("0.40"), Decimal("1.60"))
+    table = load_price_table(
+        Prices(inference_input_per_1m_tokens={MINI: 0.5}, inference_output_per_1m_tokens={MINI: 2.0})
+    )
+    assert table.inference_price(MINI) == (MINI, Decimal("0.5"), Decimal("2.0"))
+    assert table.is_overridden("inference_input_per_1m_tokens", MINI)
+    # A model needs both figures: an input price alone does not price it.
+    only_input = load_price_table(Prices(inference_input_per_1m_tokens={"my-open-model": 0.1}))
+    assert only_input.inference_price("my-open-model") is None
+
+
 def test_overrides_do_not_leak_into_the_packaged_table() -> None:
     load_price_table(Prices(training_per_1m_tokens={MINI: 99.0}, hosting_per_hour={"standard": 9.0}))
     table = load_price_table()
