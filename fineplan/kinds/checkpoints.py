@@ -103,3 +103,14 @@ def _metric(checkpoint: Checkpoint, names: tuple[str, ...]) -> float | None:
         if value is not None:
             return float(value)
     return None
+
+
+def chosen_metrics(job_attributes: Mapping[str, Any], selector: Selector | None) -> dict[str, float]:
+    """The metrics a gate judges: the job's final ones, or those of the checkpoint `selector` picks (a
+    deployment of a checkpoint serves that checkpoint, not the final model). Empty when it cannot be told yet."""
+    if selector is None:
+        return dict(job_attributes.get("metrics") or {})
+    checkpoints = recorded(job_attributes.get("checkpoints"))
+    choice = choose(checkpoints, selector)
+    found = [c for c in checkpoints if choice is not None and c.step == choice.step]
+    return {str(k): float(v) for k, v in found[0].metrics.items()} if found else {}

@@ -26,7 +26,7 @@ from fineplan.apply.events import DeploymentProgress
 from fineplan.diagnostics import Diagnostic, Location
 from fineplan.errors import ConfigError, StateError
 from fineplan.kinds.base import KindHandler
-from fineplan.kinds.checkpoints import choose, deployable, described, missing, recorded
+from fineplan.kinds.checkpoints import choose, chosen_metrics, deployable, described, missing, recorded
 from fineplan.kinds.job import trained_parent
 from fineplan.kinds.tags import TAG_ADDRESS, TAG_DIGEST, TAG_PREFIX, TAG_PROJECT
 from fineplan.plan.digest import digest
@@ -207,7 +207,7 @@ class DeploymentKind(KindHandler):
             job = view.record(dep.parent)
             job_action = view.action_of(dep.parent)
             retrains = job_action is not None and job_action.creates
-            metrics = job.attributes.get("metrics") if job is not None and not retrains else None
+            metrics = chosen_metrics(job.attributes, dep.checkpoint) if job is not None and not retrains else None
             if not metrics:
                 statuses.append(GateStatus.PENDING)
                 checks += [{"bound": b, "limit": v} for b, v in dep.gate.items()]
@@ -357,6 +357,8 @@ class DeploymentKind(KindHandler):
             model, metrics = trained_parent(ctx, dep.parent)
             if dep.checkpoint is not None:
                 model, checkpoint = _checkpoint_of(ctx, dep)
+                parent = ctx.state.get(dep.parent)
+                metrics = chosen_metrics(parent.attributes, dep.checkpoint) if parent is not None else {}
             if dep.gate:
                 status, checks = evaluate_gate(dep.gate, metrics)
                 if status is not GateStatus.PASSED:

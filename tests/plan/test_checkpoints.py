@@ -60,3 +60,19 @@ def test_only_the_final_checkpoint_and_the_two_before_it_count() -> None:
     assert choice is not None and choice.step == 20  # 5 and 10 had lower losses but are no longer deployable
     assert choose(found, 5) is None
     assert choose(found, 15) is not None
+
+
+def test_a_gate_on_a_checkpoint_judges_that_checkpoints_metrics() -> None:
+    from fineplan.kinds.checkpoints import chosen_metrics
+    from fineplan.kinds.deployment import evaluate_gate
+    from fineplan.plan.model import GateStatus
+
+    found = [_ckpt(6, valid_loss=0.5), _ckpt(12, valid_loss=0.41), _ckpt(18, valid_loss=0.9)]
+    job = {"metrics": {"valid_loss": 0.9}, "checkpoints": checkpoint_records(found)}
+    assert chosen_metrics(job, None) == {"valid_loss": 0.9}  # the final model: the job's final metrics
+    assert chosen_metrics(job, "best") == {"valid_loss": 0.41}
+    assert chosen_metrics(job, 6) == {"valid_loss": 0.5}
+    assert chosen_metrics(job, 7) == {}  # no such step: nothing to judge (the plan reports FP334)
+    # The best checkpoint passes a bound the final model fails.
+    assert evaluate_gate({"max_valid_loss": 0.45}, chosen_metrics(job, "best"))[0] is GateStatus.PASSED
+    assert evaluate_gate({"max_valid_loss": 0.45}, chosen_metrics(job, None))[0] is GateStatus.FAILED
